@@ -1,0 +1,246 @@
+"""Open files and file-descriptor tables.
+
+An `OpenFile` is Linux's "open file description": offset and status flags,
+shared by every descriptor that dup(2) or fork(2) made from it.  An
+`FdTable` maps descriptor numbers to (OpenFile, close-on-exec); threads of
+a process share one table, fork copies it.
+
+Reads that would block raise `WouldBlock` with the host descriptor to watch
+(if any); the syscall layer turns it into a Block for the calling thread,
+or EAGAIN for O_NONBLOCK.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import select
+import struct
+import termios
+from typing import IO
+
+from ..errors import SyscallError
+
+O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2
+O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK = 0o100, 0o200, 0o400, 0o1000, 0o2000, 0o4000
+O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC = 0o200000, 0o400000, 0o2000000
+TIOCGWINSZ, TCGETS, TIOCGPGRP = 0x5413, 0x5401, 0x540F
+MAX_FDS = 1024
+
+
+class WouldBlock(Exception):
+    """The operation cannot complete now; `host_fd` is what to poll, if anything."""
+
+    def __init__(self, host_fd: int | None = None, key: object = None) -> None:
+        super().__init__("would block")
+        self.host_fd = host_fd
+        self.key = key
+
+
+class OpenFile:
+    """An open file description.  Subclasses implement what they support;
+    the rest fails as Linux fails it for that kind of file."""
+
+    kind = "file"
+
+    def __init__(self, flags: int = O_RDWR, name: str = "") -> None:
+        self.flags = flags
+        self.name = name
+        self.refs = 0
+
+    def read(self, n: int) -> bytes:
+        raise SyscallError(errno.EBADF)
+
+    def write(self, data: bytes) -> int:
+        raise SyscallError(errno.EBADF)
+
+    def ioctl(self, req: int) -> bytes | int:
+        raise SyscallError(errno.ENOTTY)
+
+    def seek(self, off: int, whence: int) -> int:
+        raise SyscallError(errno.ESPIPE)
+
+    def stat(self) -> os.stat_result | None:
+        return None
+
+    def readable_now(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        return None
+
+    @property
+    def readable(self) -> bool:
+        return self.flags & O_ACCMODE != O_WRONLY
+
+    @property
+    def writable(self) -> bool:
+        return self.flags & O_ACCMODE != O_RDONLY
+
+
+class HostStream(OpenFile):
+    """A host descriptor passed through: the terminal, a pipe, a file the
+    user redirected.  Never closed on the host by the guest."""
+
+    kind = "host"
+
+    def __init__(self, fd: int, flags: int, name: str) -> None:
+        super().__init__(flags, name)
+        self.fd = fd
+        try:
+            self.is_tty = os.isatty(fd)
+        except OSError:
+            self.is_tty = False
+
+    def read(self, n: int) -> bytes:
+        if not self.readable:
+            raise SyscallError(errno.EBADF)
+        if not self.readable_now():
+            raise WouldBlock(self.fd)
+        try:
+            return os.read(self.fd, n)
+        except BlockingIOError:
+            raise WouldBlock(self.fd) from None
+        except OSError as e:
+            raise SyscallError(e.errno or errno.EIO) from None
+
+    def readable_now(self) -> bool:
+        try:
+            r, _, _ = select.select([self.fd], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(r)
+
+    def write(self, data: bytes) -> int:
+        if not self.writable:
+            raise SyscallError(errno.EBADF)
+        try:
+            return os.write(self.fd, data)
+        except BrokenPipeError:
+            raise SyscallError(errno.EPIPE) from None
+        except OSError as e:
+            raise SyscallError(e.errno or errno.EIO) from None
+
+    def ioctl(self, req: int) -> bytes | int:
+        if not self.is_tty:
+            raise SyscallError(errno.ENOTTY)
+        if req == TIOCGWINSZ:
+            try:
+                return fcntl.ioctl(self.fd, TIOCGWINSZ, b"\0" * 8)
+            except OSError as e:
+                raise SyscallError(e.errno or errno.ENOTTY) from None
+        if req == TCGETS:
+            attrs = termios.tcgetattr(self.fd)
+            iflag, oflag, cflag, lflag, _ispeed, _ospeed, cc = attrs
+            ccb = bytes(c if isinstance(c, int) else c[0] for c in cc[:19]).ljust(19, b"\0")
+            return struct.pack("<IIIIB19s", iflag, oflag, cflag, lflag, 0, ccb) + bytes(8)
+        if req == TIOCGPGRP:
+            return struct.pack("<i", os.getpgrp())
+        raise SyscallError(errno.EINVAL)
+
+    def seek(self, off: int, whence: int) -> int:
+        try:
+            return os.lseek(self.fd, off, whence)
+        except OSError as e:
+            raise SyscallError(e.errno or errno.ESPIPE) from None
+
+    def stat(self) -> os.stat_result | None:
+        try:
+            return os.fstat(self.fd)
+        except OSError:
+            return None
+
+
+class Capture(OpenFile):
+    """Output collected in memory (the Python API's captured stdout/stderr)."""
+
+    kind = "capture"
+
+    def __init__(self, name: str, sink: IO[bytes] | bytearray) -> None:
+        super().__init__(O_WRONLY, name)
+        self.sink = sink
+
+    def write(self, data: bytes) -> int:
+        if isinstance(self.sink, bytearray):
+            self.sink += data
+        else:
+            self.sink.write(data)
+        return len(data)
+
+
+class BytesInput(OpenFile):
+    """Input given in memory (the Python API's stdin=b"...")."""
+
+    kind = "input"
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(O_RDONLY, "stdin")
+        self.data = data
+        self.pos = 0
+
+    def read(self, n: int) -> bytes:
+        out = self.data[self.pos : self.pos + n]
+        self.pos += len(out)
+        return out
+
+
+class FdTable:
+    """Descriptor numbers to open files.  Shared by a process's threads."""
+
+    def __init__(self) -> None:
+        self.fds: dict[int, tuple[OpenFile, bool]] = {}
+        self.limit = MAX_FDS
+        self.users = 1  # processes sharing this table (CLONE_FILES)
+
+    def get(self, fd: int) -> OpenFile:
+        try:
+            return self.fds[fd][0]
+        except (KeyError, TypeError):
+            raise SyscallError(errno.EBADF) from None
+
+    def install(self, f: OpenFile, cloexec: bool = False, lowest: int = 0, at: int | None = None) -> int:
+        if at is None:
+            at = lowest
+            while at in self.fds:
+                at += 1
+            if at >= self.limit:
+                raise SyscallError(errno.EMFILE)
+        elif at in self.fds:
+            self.close(at)
+        f.refs += 1
+        self.fds[at] = (f, cloexec)
+        return at
+
+    def close(self, fd: int) -> None:
+        try:
+            f, _ = self.fds.pop(fd)
+        except KeyError:
+            raise SyscallError(errno.EBADF) from None
+        f.refs -= 1
+        if f.refs == 0:
+            f.close()
+
+    def set_cloexec(self, fd: int, on: bool) -> None:
+        f = self.get(fd)
+        self.fds[fd] = (f, on)
+
+    def cloexec(self, fd: int) -> bool:
+        self.get(fd)
+        return self.fds[fd][1]
+
+    def fork(self) -> FdTable:
+        t = FdTable()
+        t.limit = self.limit
+        for fd, (f, ce) in self.fds.items():
+            f.refs += 1
+            t.fds[fd] = (f, ce)
+        return t
+
+    def close_on_exec(self) -> None:
+        for fd in [fd for fd, (_, ce) in self.fds.items() if ce]:
+            self.close(fd)
+
+    def close_all(self) -> None:
+        for fd in list(self.fds):
+            self.close(fd)

@@ -1,0 +1,127 @@
+"""Files and directories of the sandbox root, opened on the host."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import struct
+
+from ..errors import SyscallError
+from .files import O_ACCMODE, O_APPEND, OpenFile
+
+_DT = {stat.S_IFREG: 8, stat.S_IFDIR: 4, stat.S_IFLNK: 10, stat.S_IFIFO: 1, stat.S_IFSOCK: 12, stat.S_IFCHR: 2, stat.S_IFBLK: 6}
+
+
+def _oserr(e: OSError) -> SyscallError:
+    return SyscallError(e.errno or errno.EIO)
+
+
+class HostFile(OpenFile):
+    """A regular file or directory; owns its host descriptor."""
+
+    kind = "file"
+
+    def __init__(self, fd: int, flags: int, name: str, host_path: str) -> None:
+        super().__init__(flags, name)
+        self.fd = fd
+        self.host_path = host_path
+        self._dir: list[bytes] | None = None
+        self._dirpos = 0
+
+    def read(self, n: int) -> bytes:
+        if not self.readable:
+            raise SyscallError(errno.EBADF)
+        try:
+            return os.read(self.fd, n)
+        except OSError as e:
+            raise _oserr(e) from None
+
+    def pread(self, n: int, off: int) -> bytes:
+        try:
+            return os.pread(self.fd, n, off)
+        except OSError as e:
+            raise _oserr(e) from None
+
+    def write(self, data: bytes) -> int:
+        if not self.writable:
+            raise SyscallError(errno.EBADF)
+        try:
+            if self.flags & O_APPEND:
+                os.lseek(self.fd, 0, os.SEEK_END)
+            return os.write(self.fd, data)
+        except OSError as e:
+            raise _oserr(e) from None
+
+    def pwrite(self, data: bytes, off: int) -> int:
+        try:
+            return os.pwrite(self.fd, data, off)
+        except OSError as e:
+            raise _oserr(e) from None
+
+    def seek(self, off: int, whence: int) -> int:
+        if whence not in (0, 1, 2, 3, 4):
+            raise SyscallError(errno.EINVAL)
+        try:
+            pos = os.lseek(self.fd, off, whence)
+        except OSError as e:
+            raise _oserr(e) from None
+        if self._dir is not None and whence == 0:
+            self._dirpos = off
+        return pos
+
+    def stat(self) -> os.stat_result:
+        try:
+            return os.fstat(self.fd)
+        except OSError as e:
+            raise _oserr(e) from None
+
+    def truncate(self, size: int) -> None:
+        try:
+            os.ftruncate(self.fd, size)
+        except OSError as e:
+            raise _oserr(e) from None
+
+    def getdents(self, size: int) -> bytes:
+        """linux_dirent64 records that fit in `size` bytes."""
+        if self._dir is None:
+            if not stat.S_ISDIR(self.stat().st_mode):
+                raise SyscallError(errno.ENOTDIR)
+            recs = []
+            st = self.stat()
+            entries = [(".", st.st_ino, 4), ("..", 1, 4)]
+            try:
+                with os.scandir(self.host_path) as it:
+                    for e in it:
+                        try:
+                            mode = e.stat(follow_symlinks=False).st_mode
+                        except OSError:
+                            mode = 0
+                        entries.append((e.name, e.inode(), _DT.get(stat.S_IFMT(mode), 0)))
+            except OSError as e:
+                raise _oserr(e) from None
+            for i, (name, ino, dt) in enumerate(entries):
+                raw = os.fsencode(name) + b"\0"
+                reclen = (19 + len(raw) + 7) & ~7
+                recs.append(struct.pack("<QqHB", ino, i + 1, reclen, dt) + raw.ljust(reclen - 19, b"\0"))
+            self._dir = recs
+        out = bytearray()
+        while self._dirpos < len(self._dir):
+            rec = self._dir[self._dirpos]
+            if len(out) + len(rec) > size:
+                if not out:
+                    raise SyscallError(errno.EINVAL)
+                break
+            out += rec
+            self._dirpos += 1
+        return bytes(out)
+
+    def close(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+    @property
+    def access(self) -> int:
+        return self.flags & O_ACCMODE

@@ -1,0 +1,115 @@
+"""The guest's file-system view: a host directory as its root.
+
+Guest paths are resolved component by component against `root`; `..` never
+climbs above the root and symbolic links are followed inside it (an
+absolute link target restarts at the guest root), so no path leaves it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from ..errors import LoadError, SyscallError
+from ..loader import elf
+
+MAX_LINKS = 40
+
+
+class Vfs:
+    def __init__(self, root: str = "/") -> None:
+        real = os.path.realpath(root)
+        if not os.path.isdir(real):
+            from ..errors import UsageError
+
+            raise UsageError(f"--root {root}: not a directory")
+        self.root = real
+
+    def default_cwd(self) -> str:
+        """The guest's initial cwd: the host cwd when it lies inside the root."""
+        here = os.getcwd()
+        if self.root == "/":
+            return here
+        if here == self.root or here.startswith(self.root + os.sep):
+            return "/" + os.path.relpath(here, self.root).replace(os.sep, "/").removeprefix(".")
+        return "/"
+
+    def host_path(self, guest: str, cwd: str = "/", follow: bool = True) -> str:
+        """The host path of a guest path, confined to the root.
+
+        ENOENT/ENOTDIR/ELOOP as Linux's path walk gives them for missing
+        intermediate parts; the last component need not exist.
+        """
+        if not guest:
+            raise SyscallError(errno.ENOENT)
+        if not guest.startswith("/"):
+            guest = cwd.rstrip("/") + "/" + guest
+        parts = [c for c in guest.split("/") if c and c != "."]
+        done: list[str] = []
+        links = 0
+        while parts:
+            c = parts.pop(0)
+            if c == "..":
+                if done:
+                    done.pop()
+                continue
+            here = os.path.join(self.root, *done, c)
+            last = not parts
+            if (follow or not last) and os.path.islink(here):
+                links += 1
+                if links > MAX_LINKS:
+                    raise SyscallError(errno.ELOOP)
+                target = os.readlink(here)
+                if target.startswith("/"):
+                    done = []
+                parts = [x for x in target.split("/") if x and x != "."] + parts
+                continue
+            if not last and not os.path.isdir(here):
+                raise SyscallError(errno.ENOTDIR if os.path.exists(here) else errno.ENOENT)
+            done.append(c)
+        return os.path.join(self.root, *done)
+
+    def guest_path(self, host: str) -> str:
+        if self.root == "/":
+            return host
+        rel = os.path.relpath(host, self.root)
+        return "/" if rel == "." else "/" + rel
+
+    def find_program(self, path: str, cwd: str) -> tuple[str, str]:
+        """(host path, guest path) of a program to launch; LoadError 127 if absent.
+
+        The program named on Violet's own command line is a host path when
+        the root is the host's; with another root it is a guest path.
+        """
+        if self.root == "/":
+            host = os.path.abspath(path)
+            if not os.path.exists(host):
+                raise LoadError(path, "no such file", status=127, err=errno.ENOENT)
+            return host, host
+        try:
+            host = self.host_path(path, cwd)
+        except SyscallError:
+            raise LoadError(path, "no such file", status=127, err=errno.ENOENT) from None
+        if not os.path.exists(host):
+            raise LoadError(path, "no such file", status=127, err=errno.ENOENT)
+        return host, self.guest_path(host)
+
+    def read_program(self, host: str, shown: str) -> elf.ElfImage:
+        """Read and check an executable; LoadError (126) when unfit."""
+        try:
+            st = os.stat(host)
+        except OSError as e:
+            raise LoadError(shown, os.strerror(e.errno or errno.ENOENT), status=127, err=e.errno or errno.ENOENT) from None
+        if stat.S_ISDIR(st.st_mode):
+            raise LoadError(shown, "is a directory", err=errno.EACCES)
+        if not stat.S_ISREG(st.st_mode):
+            raise LoadError(shown, "not a regular file", err=errno.EACCES)
+        if not st.st_mode & 0o111:
+            raise LoadError(shown, "permission denied (not executable)", err=errno.EACCES)
+        try:
+            with open(host, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise LoadError(shown, os.strerror(e.errno or errno.EACCES), err=e.errno or errno.EACCES) from None
+        return elf.parse(shown, data)

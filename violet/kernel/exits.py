@@ -1,0 +1,183 @@
+"""Ending threads and processes: the two cascade rules.
+
+Process rule (spec, "Child Processes"): when a process exits for any
+reason, every descendant is terminated in the same kernel step, like
+SIGKILL (no handlers, no atexit), and reaped by the kernel; the exiting
+process stays a zombie for its own parent.  Nothing is re-parented.
+
+Thread rule (spec, "Threading"): when a thread exits, every thread it
+created, and theirs, is terminated at once; their clear-child-tid words are
+zeroed and futex-woken so that joiners never hang.  The main thread's exit
+therefore ends the process (every thread descends from it).
+
+Callers hold nothing; these functions may be called from a syscall handler
+(the current thread may be among the victims: `k.current` is then cleared
+and the run loop moves on).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..errors import SyscallError
+from .signals import SIGCHLD, SIGKILL, CLD_DUMPED, CLD_EXITED, CLD_KILLED, Info, send_process
+from .task import ProcState, ThreadState
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+    from .task import Process, Thread
+
+
+def thread_subtree(t: Thread) -> list[Thread]:
+    """Live threads created by t, transitively; deepest first."""
+    out: list[Thread] = []
+    stack = list(t.created)
+    while stack:
+        c = stack.pop()
+        if c.alive:
+            out.append(c)
+        stack.extend(c.created)
+    return out[::-1]
+
+
+def terminate_thread(k: Kernel, t: Thread, reason: str) -> None:
+    """End one thread now.  Its clear-child-tid word is zeroed and woken."""
+    if not t.alive:
+        return
+    t.state = ThreadState.TERMINATED
+    t.ended = time.monotonic()
+    t.end_reason = reason
+    t.block = None
+    k.threads.pop(t.tid, None)
+    if k.current is t:
+        k.current = None
+    p = t.process
+    if t.robust_list:
+        from ..syscalls.futex import walk_robust_list
+
+        walk_robust_list(k, t)
+    if t.clear_child_tid and p.space is not None:
+        try:
+            p.space.write_u32(t.clear_child_tid, 0)
+        except SyscallError:
+            pass
+        else:
+            from ..syscalls.futex import futex_wake_addr
+
+            futex_wake_addr(k, p, t.clear_child_tid, 1 << 30)
+    t.ctx.free()
+    k.events.emit("thread_exit", thread=t, reason=reason)
+
+
+def exit_thread(k: Kernel, t: Thread, code: int) -> None:
+    """exit(2) from thread t: t and its thread subtree end."""
+    p = t.process
+    victims = thread_subtree(t)
+    for v in victims:
+        terminate_thread(k, v, f"creator thread {t.tid} exited")
+    terminate_thread(k, t, "exit")
+    if victims:
+        k.events.emit("thread_cascade", thread=t, killed=victims)
+    if t is p.main or not p.live_threads:
+        exit_process(k, p, (code & 0xFF) << 8, f"exit({code & 0xFF})")
+
+
+def kill_process(k: Kernel, p: Process, sig: int, reason: str, core: bool = False) -> None:
+    """p dies of signal `sig` (default action), taking its descendants."""
+    exit_process(k, p, sig | (0x80 if core else 0), reason)
+
+
+def exit_process(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
+    """p ends with `wait_status`; every descendant is terminated and reaped."""
+    if not p.alive:
+        return
+
+    # Every descendant goes first, in this same step, straight to REAPED.
+    doomed = [d for d in p.descendants() if d.state is not ProcState.REAPED]
+    for d in doomed:
+        if d.alive:
+            d.killed_by = p.pid
+            _teardown(k, d, SIGKILL, f"cascade: ancestor {p.pid} exited")
+            d.state = ProcState.ZOMBIE
+        _reap(k, d)
+    if doomed:
+        k.events.emit("cascade", proc=p, killed=doomed)
+
+    # Then p itself becomes a zombie for its parent.
+    _teardown(k, p, wait_status, reason)
+    notify_parent(k, p, "exited")
+    if p.parent is k.init or p.parent is None:
+        _reap(k, p)
+
+
+def _teardown(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
+    for t in list(p.threads):
+        terminate_thread(k, t, reason)
+    p.state = ProcState.ZOMBIE
+    p.wait_status = wait_status
+    p.exit_reason = reason
+    p.ended = time.monotonic()
+    if p.vfork_parent is not None:
+        release_vfork(k, p)
+    if p.files is not None:
+        p.files.users -= 1
+        if p.files.users == 0:
+            p.files.close_all()
+        p.files = None
+    if p.space is not None:
+        p.peak_resident = max(p.peak_resident, p.space.usage()["resident"])
+        p.final_usage = p.space.usage()
+        p.space.users -= 1
+        if p.space.users == 0:
+            p.space.release()
+        p.space = None
+    k.events.emit("exit", proc=p, status=wait_status, reason=reason)
+
+
+def release_vfork(k: Kernel, child: Process) -> None:
+    """The vfork child execs or exits: its parent thread runs again."""
+    parent_thread = child.vfork_parent
+    child.vfork_parent = None
+    if parent_thread is not None:
+        k.wake_key(("vfork", child.pid))
+
+
+def notify_parent(k: Kernel, p: Process, what: str, sig: int = 0) -> None:
+    """Tell p's parent: SIGCHLD, and wake its threads blocked in wait."""
+    parent = p.parent
+    if parent is None or not parent.alive:
+        return
+    if parent is not k.init:
+        st = p.wait_status
+        code = CLD_EXITED if st & 0x7F == 0 else (CLD_DUMPED if st & 0x80 else CLD_KILLED)
+        status = (st >> 8) & 0xFF if code == CLD_EXITED else st & 0x7F
+        if p.exit_signal:
+            send_process(k, parent, p.exit_signal, Info(SIGCHLD, code, p.pid, p.user.uid, status=status))
+    k.wake_key(("child", parent.pid))
+
+
+def _reap(k: Kernel, p: Process) -> None:
+    p.state = ProcState.REAPED
+    k.procs.pop(p.pid, None)
+    if p.parent is not None:
+        try:
+            p.parent.children.remove(p)
+        except ValueError:
+            pass
+        p.parent.children_reaped.append((p.pid, p.wait_status))
+
+
+def reap(k: Kernel, p: Process) -> None:
+    """wait(2) collected zombie p."""
+    _reap(k, p)
+
+
+def discard_unstarted(k: Kernel, p: Process) -> None:
+    """Undo a process whose image failed to load before it ever ran."""
+    _teardown(k, p, 0, "never started")
+    _reap(k, p)
+    if p in k.history:
+        k.history.remove(p)
+    if p.parent is not None and p.parent.children_reaped and p.parent.children_reaped[-1][0] == p.pid:
+        p.parent.children_reaped.pop()

@@ -1,0 +1,726 @@
+"""The kernel: boot, the process table, the run loop.
+
+One `Kernel` owns one CPU engine, one frame pool and every process and
+thread.  Guest code runs only inside `Kernel.run`, one thread at a time; a
+time slice ends when the thread makes a call that must finish outside the
+engine, blocks, exits, faults, or its slice expires.  Nothing is global at
+module level: several kernels can live in one Python process.
+"""
+
+from __future__ import annotations
+
+import errno
+import heapq
+import os
+import select
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable, Sequence
+
+from ..cpu import engine as cpu_mod
+from ..cpu.engine import Context, Cpu
+from ..errors import KernelBug, LoadError, SyscallError, UsageError
+from ..fs.files import O_RDONLY, O_WRONLY, BytesInput, Capture, FdTable, HostStream, OpenFile
+from ..fs.vfs import Vfs
+from ..loader import elf
+from ..mm.frames import FramePool
+from ..mm.space import AddressSpace
+from ..syscalls.table import SYSCALLS, Syscall, load_all, name_of
+from ..trace.events import Events
+from . import exits
+from .perms import Permissions, Right, User
+from .signals import SIGKILL, SigState, default_action, deliver_pending, signal_name
+from .task import Block, Kind, NoReturn, Process, ProcState, Thread, ThreadState
+
+EXIT_TIMEOUT = 124
+EXIT_DEADLOCK = 125
+MAX_PID = 4_194_304  # /proc/sys/kernel/pid_max on 64-bit Linux
+
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str | int) -> int:
+    """'512M', '4G', '65536' -> bytes.  UsageError if unreadable."""
+    if isinstance(text, int):
+        return text
+    s = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = s[-1:] if s[-1:] in _UNITS else ""
+    try:
+        value = float(s[: len(s) - len(unit)])
+    except ValueError:
+        raise UsageError(f"cannot read size {text!r} (use e.g. 512M or 4G)") from None
+    if value <= 0:
+        raise UsageError(f"size must be positive: {text!r}")
+    return int(value * _UNITS[unit])
+
+
+@dataclass
+class Crash:
+    """What the kernel knows about a fatal fault, for the report."""
+
+    pid: int
+    tid: int
+    name: str
+    signal: int
+    what: str
+    address: int | None
+    rip: int
+    instruction: str
+
+
+@dataclass
+class _Timer:
+    deadline: float
+    thread: Thread
+    block: Block
+
+    def __lt__(self, other: _Timer) -> bool:
+        return self.deadline < other.deadline
+
+
+@dataclass
+class KernelStats:
+    syscalls: int = 0
+    switches: int = 0
+    slices: int = 0
+    preemptions: int = 0
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Kernel:
+    """A Violet kernel.  See README, "Python API"."""
+
+    def __init__(
+        self,
+        mem: str | int = "2G",
+        stdin: Any = None,
+        stdout: Any = None,
+        stderr: Any = None,
+        root: str = "/",
+        slice_ms: float = 10.0,
+        quiet: bool = False,
+        report: IO[str] | None = None,
+    ) -> None:
+        phys = parse_size(mem)
+        if phys < (16 << 20):
+            raise UsageError("--mem must be at least 16M")
+        if phys > (64 << 30):
+            raise UsageError("--mem may be at most 64G")
+        load_all()
+        self.cpu = Cpu(phys)
+        self.pool = FramePool(phys >> 12, self.cpu.phys_read, self.cpu.phys_write)
+        self.pool.on_code_freed = self._code_freed
+        self.vfs = Vfs(root)
+        self.events = Events()
+        self.stats = KernelStats()
+        self.quiet = quiet
+        self.report = report if report is not None else sys.stderr
+        self.slice_us = max(100, int(slice_ms * 1000))
+
+        self.procs: dict[int, Process] = {}  # live and zombie processes
+        self.history: list[Process] = []  # every process ever created, in order
+        self.threads: dict[int, Thread] = {}  # live threads by tid
+        self._next_id = 1
+        self.runq: deque[Thread] = deque()
+        self._timers: list[_Timer] = []
+        self.current: Thread | None = None  # the thread loaded in the CPU
+        self._space: AddressSpace | None = None  # whose translations the TLB holds
+        self._deferred: tuple[Syscall, tuple[int, ...]] | None = None
+        self._trap: int | None = None
+        self._fault: tuple[int, int] | None = None
+        self._code_stale = False
+        self.crashes: list[Crash] = []
+        self.enosys_seen: set[int] = set()
+        self.futexes: dict[object, deque[Thread]] = {}
+        self.boot_frames = self.pool.in_use
+        self.started = time.monotonic()
+        self.deadlock: list[str] | None = None
+        self._stdio = self._std_files(stdin, stdout, stderr)
+
+        self.cpu.on_fill = self._fill
+        self.cpu.on_syscall = self._syscall
+        self.cpu.on_interrupt = self._interrupt
+
+        # PID 1: the system process that reaps what nobody waits for.  It runs
+        # no guest code; the kernel acts for it.
+        self.init = self._new_process(Kind.SYSTEM, None, User(0, "root", 0), Permissions(), None, None)
+        self.init.argv = [b"init"]
+        self.init.exe = "init"
+
+    # Set-up -------------------------------------------------------------
+
+    def _std_files(self, stdin: Any, stdout: Any, stderr: Any) -> list[OpenFile]:
+        def make(spec: Any, fd: int, write: bool) -> OpenFile:
+            name = ("stdin", "stdout", "stderr")[fd]
+            if spec is None:
+                return HostStream(fd, O_WRONLY if write else O_RDONLY, name)
+            if isinstance(spec, int):
+                return HostStream(spec, O_WRONLY if write else O_RDONLY, name)
+            if isinstance(spec, (bytes, str)) and not write:
+                return BytesInput(spec.encode() if isinstance(spec, str) else spec)
+            if isinstance(spec, OpenFile):
+                return spec
+            if write and (isinstance(spec, bytearray) or hasattr(spec, "write")):
+                return Capture(name, spec)
+            raise UsageError(f"cannot use {spec!r} as {name}")
+
+        return [make(stdin, 0, False), make(stdout, 1, True), make(stderr, 2, True)]
+
+    def _new_id(self) -> int:
+        if self._next_id >= MAX_PID:
+            raise SyscallError(errno.EAGAIN, "process and thread IDs exhausted")
+        n = self._next_id
+        self._next_id += 1
+        return n
+
+    def _new_process(
+        self,
+        kind: Kind,
+        parent: Process | None,
+        user: User,
+        perms: Permissions,
+        space: AddressSpace | None,
+        files: FdTable | None,
+    ) -> Process:
+        p = Process(self._new_id(), kind, parent, user, perms, space, files)
+        p.pgid = p.sid = p.pid
+        if parent is not None:
+            parent.children.append(p)
+            if parent is not self.init:
+                p.pgid, p.sid = parent.pgid, parent.sid
+        self.procs[p.pid] = p
+        self.history.append(p)
+        if space is not None:
+            self._attach_budget(p)
+        return p
+
+    def _attach_budget(self, p: Process) -> None:
+        assert p.space is not None
+        space = p.space
+
+        def charge(npages: int) -> None:
+            budget = p.perms.mem_pages
+            if budget is not None and space.usage_private_estimate + npages > budget:
+                raise SyscallError(errno.ENOMEM, "memory budget exhausted")
+            space.usage_private_estimate += npages
+
+        space.on_charge = charge
+
+    def new_thread(self, p: Process, creator: Thread | None) -> Thread:
+        t = Thread(self._new_id(), p, Context(self.cpu), creator)
+        if creator is not None:
+            creator.created.append(t)
+            t.priority = creator.priority
+            t.sigmask = creator.sigmask
+        p.threads.append(t)
+        p.threads_created += 1
+        self.threads[t.tid] = t
+        self.runq.append(t)
+        return t
+
+    # Launching programs ---------------------------------------------------
+
+    def spawn(
+        self,
+        argv: Sequence[str | bytes],
+        env: dict[str, str] | Sequence[str] | None = None,
+        kind: Kind | str = Kind.APPLICATION,
+        user: User | None = None,
+        perms: Permissions | None = None,
+        cwd: str | None = None,
+        parent: Process | None = None,
+    ) -> Process:
+        """Start a program as a new process (an application, a child of init).
+
+        Raises LoadError when the program cannot be loaded (with the shell
+        status 126/127), UsageError for bad arguments.
+        """
+        if isinstance(kind, str):
+            try:
+                kind = Kind(kind)
+            except ValueError:
+                raise UsageError(f"unknown process kind {kind!r}") from None
+        if kind is Kind.WORKER:
+            raise UsageError("workers are created by fork/clone, not launched")
+        if not argv:
+            raise UsageError("no program given")
+        args = [a.encode() if isinstance(a, str) else bytes(a) for a in argv]
+        if env is None:
+            envp = [b"PATH=/usr/local/bin:/usr/bin:/bin", b"HOME=/", b"TERM=" + os.environ.get("TERM", "dumb").encode()]
+        elif isinstance(env, dict):
+            envp = [f"{k}={v}".encode() for k, v in env.items()]
+        else:
+            envp = [e.encode() if isinstance(e, str) else bytes(e) for e in env]
+        user = user or User()
+        perms = perms or Permissions()
+        parent = parent or self.init
+        path = args[0].decode(errors="surrogateescape")
+        host_path, guest_path = self.vfs.find_program(path, cwd or "/")
+        image = self.vfs.read_program(host_path, path)
+
+        space = AddressSpace(self.pool)
+        files = FdTable()
+        for fd, f in enumerate(self._stdio):
+            files.install(f, at=fd)
+        p = self._new_process(kind, parent, user, perms, space, files)
+        p.cwd = cwd or self.vfs.default_cwd()
+        p.sig = SigState()
+        t = self.new_thread(p, None)
+        p.main = t
+        try:
+            self.exec_image(t, image, guest_path, args, envp)
+        except BaseException:
+            exits.discard_unstarted(self, p)
+            raise
+        self.events.emit("process", proc=p, parent=parent, kind=kind.value)
+        return p
+
+    def exec_image(self, t: Thread, image: elf.ElfImage, path: str, argv: list[bytes], envp: list[bytes]) -> None:
+        """Load `image` into t's process (whose address space is empty) and
+        point t at its entry."""
+        p = t.process
+        assert p.space is not None
+        uid = p.user.uid
+        loaded = elf.load(p.space, image, argv, envp, (uid, uid, p.user.gid, p.user.gid), os.urandom(16), path.encode())
+        p.argv, p.envp, p.exe = argv, envp, path
+        ctx = Context(self.cpu)
+        t.ctx.free()
+        t.ctx = ctx
+        if self.current is t:
+            self.current = None
+        # A fresh register file: everything zero but RSP, RIP and flags.
+        for reg in cpu_mod.GREGS:
+            ctx.write(reg, 0)
+        ctx.write(cpu_mod.RSP, loaded.sp)
+        ctx.write(cpu_mod.RIP, loaded.entry)
+        ctx.write(cpu_mod.EFLAGS, 0x2)
+        ctx.write(cpu_mod.FS_BASE, 0)
+
+    # The hooks -----------------------------------------------------------
+
+    def _fill(self, vaddr: int, access: int) -> tuple[int, int] | None:
+        space = self._space
+        assert space is not None
+        try:
+            got = space.fault(vaddr, access)
+        except SyscallError:
+            got = None  # out of frames or over budget: the access fails
+            self._fault_oom = True
+        if got is None:
+            self._fault = (vaddr, access)
+        return got
+
+    def _code_freed(self) -> None:
+        self._code_stale = True
+
+    def _syscall(self) -> None:
+        args = self.cpu.syscall_args()
+        nr = args[0]
+        entry = SYSCALLS.get(nr)
+        t = self.current
+        assert t is not None
+        self.stats.syscalls += 1
+        if entry is None:
+            self._unknown(t, nr)
+            self.cpu.write(cpu_mod.RAX, -errno.ENOSYS)
+            return
+        t.process.syscalls[entry.name] += 1
+        if entry.defer:
+            self._deferred = (entry, args[1:])
+            self.cpu.stop()
+            return
+        self._invoke(t, entry, args[1:], True)
+
+    def _unknown(self, t: Thread, nr: int) -> None:
+        name = name_of(nr)
+        t.process.syscalls[name] += 1
+        if nr not in self.enosys_seen:
+            self.enosys_seen.add(nr)
+            self.say(f"violet: {t.process.name}[{t.process.pid}]: unsupported syscall {nr} ({name}), returning ENOSYS")
+        self.events.emit("enosys", thread=t, nr=nr, name=name)
+
+    def _invoke(self, t: Thread, entry: Syscall, args: tuple[int, ...], in_hook: bool) -> None:
+        """Run one handler for t and deliver its result.  The one place that
+        turns SyscallError into -errno."""
+        tracing = self.events.tracing
+        try:
+            ret = entry.handler(self, t, *args)
+        except SyscallError as err:
+            ret = -err.errno
+        except Block as blk:
+            self.block(t, blk)
+            if tracing:
+                self.events.syscall(t, entry, args, None, blk.reason)
+            if in_hook:
+                self.cpu.stop()
+            return
+        except NoReturn:
+            if tracing:
+                self.events.syscall(t, entry, args, None, "no return")
+            if in_hook:
+                self.cpu.stop()
+            return
+        if t.alive:
+            self.set_result(t, ret)
+        if tracing:
+            self.events.syscall(t, entry, args, ret, None)
+        if in_hook:
+            space = t.process.space
+            if self.current is not t or (space is not None and space.tlb_stale):
+                self.cpu.stop()
+
+    _fault_oom = False
+
+    def _interrupt(self, intno: int) -> None:
+        self._trap = intno
+        self.cpu.stop()
+
+    def say(self, line: str) -> None:
+        """A line for the user on the report stream (stderr by default)."""
+        if not self.quiet:
+            try:
+                self.report.write(line + "\n")
+                self.report.flush()
+            except (OSError, ValueError):
+                pass
+
+    # Registers of any thread ------------------------------------------
+
+    def set_result(self, t: Thread, value: int) -> None:
+        self.set_reg(t, cpu_mod.RAX, value)
+
+    def set_reg(self, t: Thread, reg: int, value: int) -> None:
+        if self.current is t:
+            self.cpu.write(reg, value)
+        else:
+            t.ctx.write(reg, value)
+
+    def get_reg(self, t: Thread, reg: int) -> int:
+        if self.current is t:
+            return self.cpu.read(reg)
+        return t.ctx.read(reg)
+
+    def save_current(self) -> None:
+        """Save the loaded thread's registers into its context and unload it."""
+        t = self.current
+        if t is not None:
+            if t.alive:
+                self.cpu.save(t.ctx)
+            self.current = None
+
+    # Blocking and waking -----------------------------------------------
+
+    def block(self, t: Thread, blk: Block) -> None:
+        t.state = ThreadState.BLOCKED
+        t.block = blk
+        t.timed_out = False
+        t.woken = False
+        try:
+            self.runq.remove(t)
+        except ValueError:
+            pass
+        if blk.deadline is not None:
+            heapq.heappush(self._timers, _Timer(blk.deadline, t, blk))
+        self.events.emit("block", thread=t, reason=blk.reason)
+
+    def wake(self, t: Thread) -> None:
+        """Make a blocked thread runnable; its Block.retry runs before it does."""
+        if t.state is ThreadState.BLOCKED:
+            t.state = ThreadState.RUNNABLE
+            t.woken = True
+            self.runq.append(t)
+
+    def wake_key(self, key: object) -> None:
+        """Wake every thread blocked on `key` (a pid, a wait queue name)."""
+        for t in list(self.threads.values()):
+            if t.state is ThreadState.BLOCKED and t.block is not None and t.block.key == key:
+                self.wake(t)
+
+    def _resume_blocked(self, t: Thread) -> bool:
+        """Finish t's blocked syscall by calling its retry.  True if t may run."""
+        blk = t.block
+        if blk is None:
+            return True
+        t.block = None
+        try:
+            ret = blk.retry()
+        except SyscallError as err:
+            ret = -err.errno
+        except Block as again:
+            self.block(t, again)
+            return False
+        except NoReturn:
+            return t.alive and t.state is ThreadState.RUNNABLE
+        if not t.alive:
+            return False
+        self.set_result(t, ret)
+        return True
+
+    def _fire_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0].deadline <= now:
+            tm = heapq.heappop(self._timers)
+            t = tm.thread
+            if t.state is ThreadState.BLOCKED and t.block is tm.block:
+                t.timed_out = True
+                self.wake(t)
+
+    # The run loop -----------------------------------------------------------
+
+    def run(self, timeout: float | None = None) -> int:
+        """Run until every process but init has ended.
+
+        Returns the exit status of the first application launched (a shell's
+        view: code, or 128+signal), EXIT_TIMEOUT after `timeout` seconds,
+        EXIT_DEADLOCK when every thread is blocked for ever.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while self._anything_alive():
+                if deadline is not None and time.monotonic() >= deadline:
+                    self.say(f"violet: timeout after {timeout:g} s; terminating every process")
+                    self.kill_everything("timeout")
+                    return EXIT_TIMEOUT
+                self._fire_timers()
+                t = self._pick()
+                if t is None:
+                    if not self._idle(deadline):
+                        self._report_deadlock()
+                        self.kill_everything("deadlock")
+                        return EXIT_DEADLOCK
+                    continue
+                self._run_slice(t)
+        finally:
+            self.save_current()
+        return self.result()
+
+    def result(self) -> int:
+        apps = [p for p in self.history if p.kind is Kind.APPLICATION and p.parent is self.init]
+        if not apps:
+            return 0
+        code = apps[0].exit_code
+        return 0 if code is None else code
+
+    def _anything_alive(self) -> bool:
+        return any(p.alive for p in self.procs.values() if p is not self.init)
+
+    def _pick(self) -> Thread | None:
+        """The next thread to run, with any finished blocking call delivered."""
+        while self.runq:
+            t = self.runq[0]
+            if not t.alive or t.state is not ThreadState.RUNNABLE:
+                self.runq.popleft()
+                continue
+            if t.block is not None and not self._resume_blocked(t):
+                continue
+            return t
+        return None
+
+    def _idle(self, deadline: float | None) -> bool:
+        """Nothing runnable: wait for a timer or host input.  False = deadlock."""
+        waits = [t for t in self.threads.values() if t.state is ThreadState.BLOCKED]
+        host_fds = sorted({t.block.key[1] for t in waits if isinstance(t.block.key, tuple) and t.block.key[0] == "hostfd"})
+        if not self._timers and not host_fds:
+            return False
+        until = self._timers[0].deadline if self._timers else None
+        if deadline is not None:
+            until = deadline if until is None else min(until, deadline)
+        delay = None if until is None else max(0.0, until - time.monotonic())
+        if host_fds:
+            try:
+                ready, _, _ = select.select(host_fds, [], [], delay)
+            except (OSError, ValueError):
+                ready = host_fds
+            for fd in ready:
+                self.wake_key(("hostfd", fd))
+        elif delay:
+            time.sleep(delay)
+        return True
+
+    def _switch_to(self, t: Thread) -> None:
+        if self.current is not t:
+            self.save_current()
+            self.cpu.restore(t.ctx)
+            self.current = t
+            self.stats.switches += 1
+        space = t.process.space
+        if space is not self._space or (space is not None and space.tlb_stale):
+            self.cpu.flush_tlb()
+            self._space = space
+            if space is not None:
+                space.tlb_stale = False
+        if self._code_stale:
+            self.cpu.flush_code()
+            self._code_stale = False
+
+    def _run_slice(self, t: Thread) -> None:
+        deliver_pending(self, t)
+        if not t.alive or t.state is not ThreadState.RUNNABLE:
+            return
+        self._switch_to(t)
+        timeout = 0
+        if len(self.runq) > 1 or self._timers:
+            timeout = self.slice_us * t.priority // 10
+            if self._timers:
+                left = int((self._timers[0].deadline - time.monotonic()) * 1e6)
+                timeout = max(50, min(timeout, left))
+        self.stats.slices += 1
+        begun = time.perf_counter()
+        err = self.cpu.run(self.cpu.read(cpu_mod.RIP), timeout)
+        t.cpu_time += time.perf_counter() - begun
+
+        if self._deferred is not None:
+            entry, args = self._deferred
+            self._deferred = None
+            self._invoke(t, entry, args, False)
+        elif self._trap is not None:
+            intno, self._trap = self._trap, None
+            self._cpu_exception(t, intno)
+        elif err:
+            self._engine_error(t, err)
+        elif timeout and t.alive and t.state is ThreadState.RUNNABLE:
+            self.stats.preemptions += 1
+
+        p = t.process
+        if p.space is not None and p.alive:
+            p.peak_resident = max(p.peak_resident, self.pool.in_use)
+        # Round robin: a thread that is still runnable goes to the back.
+        if self.runq and self.runq[0] is t:
+            self.runq.rotate(-1)
+
+    # Faults --------------------------------------------------------------
+
+    def _engine_error(self, t: Thread, err: int) -> None:
+        from unicorn import unicorn_const as uc
+
+        if err == uc.UC_ERR_INSN_INVALID:
+            self.crash(t, 4, "illegal instruction", None)
+            return
+        fault = self._fault
+        self._fault = None
+        if fault is None:
+            self.crash(t, 11, f"engine error {err}", None)
+            return
+        addr, access = fault
+        if self._fault_oom:
+            self._fault_oom = False
+            self.say(f"violet: {t.process.name}[{t.process.pid}]: out of memory (budget or physical), killed")
+            exits.kill_process(self, t.process, SIGKILL, "out of memory")
+            return
+        verb = {cpu_mod.ACCESS_READ: "read from", cpu_mod.ACCESS_WRITE: "write to", cpu_mod.ACCESS_FETCH: "execute at"}
+        space = t.process.space
+        mapped = space is not None and space.find(addr) is not None
+        where = "protected" if mapped else "unmapped"
+        self.fault_signal(t, 11, f"{verb.get(access, 'access to')} {where} address {addr:#x}", addr)
+
+    def _cpu_exception(self, t: Thread, intno: int) -> None:
+        table = {0: (8, "divide error"), 1: (5, "debug trap"), 3: (5, "breakpoint (int3)"), 4: (11, "overflow"),
+                 5: (11, "bound range"), 6: (4, "illegal instruction"), 13: (11, "general protection fault"),
+                 14: (11, "page fault"), 16: (8, "floating-point error"), 17: (7, "alignment check"),
+                 19: (8, "SIMD floating-point error")}
+        sig, what = table.get(intno, (11, f"CPU exception {intno}"))
+        self.fault_signal(t, sig, what, None)
+
+    def fault_signal(self, t: Thread, sig: int, what: str, addr: int | None) -> None:
+        """A synchronous fault: deliver `sig` to t (a handler may catch it);
+        if it is fatal, report the crash."""
+        from .signals import send_fault
+
+        if not send_fault(self, t, sig, addr, what):
+            self.crash(t, sig, what, addr)
+
+    def crash(self, t: Thread, sig: int, what: str, addr: int | None) -> None:
+        """t's process dies of `sig` from a fault: report it like a shell would."""
+        p = t.process
+        rip = self.get_reg(t, cpu_mod.RIP)
+        insn = self.disassemble(p, rip)
+        c = Crash(p.pid, t.tid, p.name, sig, what, addr, rip, insn)
+        self.crashes.append(c)
+        self.say(
+            f"violet: {p.name}[{p.pid}] crashed: {signal_name(sig)} ({what}) at rip {rip:#x}"
+            + (f": {insn}" if insn else "")
+        )
+        self.events.emit("crash", proc=p, thread=t, crash=c)
+        action = default_action(sig)
+        exits.kill_process(self, p, sig, f"crashed: {what}", core=action == "core")
+
+    def disassemble(self, p: Process, rip: int) -> str:
+        if p.space is None:
+            return ""
+        try:
+            code = p.space.read(rip, 16)
+        except SyscallError:
+            try:
+                code = p.space.read(rip, 1)
+            except SyscallError:
+                return ""
+        try:
+            import capstone
+
+            md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+            for insn in md.disasm(code, rip):
+                return f"{insn.mnemonic} {insn.op_str}".strip()
+        except Exception:  # capstone missing or confused: the report goes without it
+            return ""
+        return ""
+
+    # Ending everything ---------------------------------------------------
+
+    def kill_everything(self, reason: str) -> None:
+        for p in list(self.init.children):
+            if p.alive:
+                exits.kill_process(self, p, SIGKILL, reason)
+
+    def _report_deadlock(self) -> None:
+        lines = ["violet: deadlock: every thread is blocked and no timer is pending"]
+        for t in self.threads.values():
+            if t.state is ThreadState.BLOCKED and t.block is not None:
+                lines.append(f"  {t.process.name}[{t.process.pid}] thread {t.tid}: {t.block.reason}")
+        self.deadlock = lines
+        for line in lines:
+            self.say(line)
+        self.events.emit("deadlock", lines=lines)
+
+    # Permissions ---------------------------------------------------------
+
+    def require(self, t: Thread, right: Right, what: str, err: int = errno.EPERM) -> None:
+        """Raise SyscallError(err) unless t's process holds `right`; audit a denial."""
+        if not t.process.perms.has(right):
+            self.deny(t, what, err)
+
+    def deny(self, t: Thread, what: str, err: int = errno.EPERM) -> None:
+        p = t.process
+        ev = {"pid": p.pid, "tid": t.tid, "what": what, "errno": errno.errorcode.get(err, str(err)),
+              "time": time.monotonic() - self.started}
+        self.stats.audit.append(ev)
+        self.events.emit("denied", proc=p, thread=t, what=what, errno=err)
+        raise SyscallError(err, what)
+
+    # Views ----------------------------------------------------------------
+
+    def process(self, pid: int) -> Process | None:
+        return self.procs.get(pid)
+
+    def live_processes(self) -> list[Process]:
+        return [p for p in self.procs.values() if p.alive]
+
+    def frames_in_use(self) -> int:
+        return self.pool.in_use
+
+    def close(self) -> None:
+        """Release every guest resource.  The kernel cannot run again."""
+        self.save_current()
+        for p in list(self.procs.values()):
+            if p.alive and p is not self.init:
+                exits.kill_process(self, p, SIGKILL, "kernel closed")
+
+    def __enter__(self) -> Kernel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["Kernel", "LoadError", "KernelBug", "parse_size", "Crash", "EXIT_DEADLOCK", "EXIT_TIMEOUT"]

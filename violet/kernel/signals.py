@@ -1,0 +1,382 @@
+"""Signals: dispositions, pending sets, delivery with Linux's x86-64 frame.
+
+A signal is sent to a process (kill) or to a thread (tkill, tgkill, a
+fault).  It is delivered when its target thread next returns to user mode
+(`deliver_pending`, called before every slice).  Delivery follows Linux's
+setup_rt_frame() for x86-64: below the red zone, an FXSAVE-format FPU area
+(64-byte aligned), then `struct rt_sigframe` { pretcode, ucontext, siginfo },
+with the stack pointer 16-byte aligned minus 8 at the handler's entry, as
+after a call.  rt_sigreturn reads the ucontext back, so a handler that
+rewrites uc_mcontext (the guest libc's thread cancellation rewrites RIP)
+changes where the thread resumes.
+
+A blocked syscall interrupted by a caught signal returns EINTR.  Default
+actions: terminate, terminate with core (reported as such in the wait
+status), ignore, stop, continue.
+"""
+
+from __future__ import annotations
+
+import errno
+import struct
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..cpu import engine as cpu
+from ..errors import SyscallError
+from .task import ThreadState
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+    from .task import Process, Thread
+
+NSIG = 64
+SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE = 1, 2, 3, 4, 5, 6, 7, 8
+SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE, SIGALRM, SIGTERM = 9, 10, 11, 12, 13, 14, 15
+SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG = 17, 18, 19, 20, 21, 22, 23
+SIGWINCH, SIGSYS = 28, 31
+
+SIG_DFL, SIG_IGN = 0, 1
+SA_SIGINFO, SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND, SA_RESTORER = 4, 0x08000000, 0x10000000, 0x40000000, 0x80000000, 0x04000000
+SS_ONSTACK, SS_DISABLE = 1, 2
+
+_NAMES = {
+    1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+    9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM",
+    16: "SIGSTKFLT", 17: "SIGCHLD", 18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU",
+    23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF", 28: "SIGWINCH", 29: "SIGIO",
+    30: "SIGPWR", 31: "SIGSYS",
+}
+_CORE = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, 24, 25, SIGSYS}
+_IGNORE = {SIGCHLD, SIGURG, SIGWINCH}
+_STOP = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
+UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
+
+# si_code values
+SI_USER, SI_TKILL, SI_KERNEL = 0, -6, 0x80
+SEGV_MAPERR, SEGV_ACCERR = 1, 2
+CLD_EXITED, CLD_KILLED, CLD_DUMPED = 1, 2, 3
+
+
+def signal_name(sig: int) -> str:
+    if 34 <= sig <= 64:
+        return f"SIGRT{sig - 34}" if sig > 34 else "SIGRTMIN"
+    return _NAMES.get(sig, f"signal {sig}")
+
+
+def default_action(sig: int) -> str:
+    if sig in _CORE:
+        return "core"
+    if sig in _IGNORE:
+        return "ignore"
+    if sig in _STOP:
+        return "stop"
+    if sig == SIGCONT:
+        return "continue"
+    return "terminate"
+
+
+def bit(sig: int) -> int:
+    return 1 << (sig - 1)
+
+
+@dataclass
+class Action:
+    handler: int = SIG_DFL
+    flags: int = 0
+    restorer: int = 0
+    mask: int = 0
+
+
+@dataclass
+class Info:
+    """The siginfo the kernel will deliver with a signal."""
+
+    signo: int
+    code: int = SI_USER
+    pid: int = 0
+    uid: int = 0
+    addr: int = 0
+    status: int = 0
+
+
+@dataclass
+class SigState:
+    """Dispositions (shared by CLONE_SIGHAND threads) and process-wide pending signals."""
+
+    actions: list[Action] = field(default_factory=lambda: [Action() for _ in range(NSIG + 1)])
+    pending: int = 0
+    infos: dict[int, Info] = field(default_factory=dict)
+
+    def fork(self) -> SigState:
+        return SigState([Action(a.handler, a.flags, a.restorer, a.mask) for a in self.actions])
+
+    def reset_for_exec(self) -> None:
+        for a in self.actions:
+            if a.handler != SIG_IGN:
+                a.handler, a.flags, a.restorer, a.mask = SIG_DFL, 0, 0, 0
+
+
+def check_signal(sig: int, allow_zero: bool = True) -> None:
+    if not (0 <= sig <= NSIG) or (sig == 0 and not allow_zero):
+        raise SyscallError(errno.EINVAL)
+
+
+def send_process(k: Kernel, p: Process, sig: int, info: Info) -> None:
+    """Make `sig` pending for process p (kill(2)); wake a thread to take it."""
+    if not p.alive or sig == 0 or p.sig is None:
+        return
+    act = p.sig.actions[sig]
+    if sig == SIGKILL:
+        from . import exits
+
+        exits.kill_process(k, p, SIGKILL, f"killed by {signal_name(sig)}")
+        return
+    if sig == SIGCONT:
+        _continue(k, p)
+    if sig in _STOP:
+        p.sig.pending &= ~bit(SIGCONT)
+    if act.handler == SIG_IGN or (act.handler == SIG_DFL and default_action(sig) in ("ignore", "continue")):
+        return
+    p.sig.pending |= bit(sig)
+    p.sig.infos.setdefault(sig, info)
+    for t in p.threads:
+        if t.alive and not t.sigmask & bit(sig):
+            _interrupt(k, t)
+            break
+
+
+def send_thread(k: Kernel, t: Thread, sig: int, info: Info) -> None:
+    """Make `sig` pending for thread t (tkill, tgkill)."""
+    p = t.process
+    if not t.alive or sig == 0 or p.sig is None:
+        return
+    if sig == SIGKILL:
+        send_process(k, p, sig, info)
+        return
+    if sig == SIGCONT:
+        _continue(k, p)
+    act = p.sig.actions[sig]
+    if act.handler == SIG_IGN or (act.handler == SIG_DFL and default_action(sig) in ("ignore", "continue")):
+        return
+    t.sig_pending |= bit(sig)
+    p.sig.infos.setdefault(sig, info)
+    if not t.sigmask & bit(sig):
+        _interrupt(k, t)
+
+
+def _interrupt(k: Kernel, t: Thread) -> None:
+    """A blocked thread with a deliverable signal wakes with EINTR."""
+    if t.state is ThreadState.BLOCKED and t.block is not None and not t.block.reason.startswith("stopped"):
+        t.block = None
+        k.set_result(t, -errno.EINTR)
+        t.state = ThreadState.RUNNABLE
+        k.runq.append(t)
+    elif t.state is ThreadState.BLOCKED and t.block is not None and t.process.sig is not None:
+        # A stopped process still dies of SIGKILL and of fatal signals; let it look.
+        pass
+
+
+def _continue(k: Kernel, p: Process) -> None:
+    if p.stopped:
+        p.stopped = False
+        k.wake_key(("stopped", p.pid))
+        from . import exits
+
+        exits.notify_parent(k, p, "continued")
+    if p.sig is not None:
+        p.sig.pending &= ~sum(bit(s) for s in _STOP)
+
+
+def _take(t: Thread) -> int:
+    """The lowest-numbered deliverable pending signal of t (removed), or 0."""
+    p = t.process
+    assert p.sig is not None
+    ready = (t.sig_pending | p.sig.pending) & ~(t.sigmask & ~UNBLOCKABLE)
+    if not ready:
+        return 0
+    sig = (ready & -ready).bit_length()
+    if t.sig_pending & bit(sig):
+        t.sig_pending &= ~bit(sig)
+    else:
+        p.sig.pending &= ~bit(sig)
+    return sig
+
+
+def deliver_pending(k: Kernel, t: Thread) -> None:
+    """Before t returns to user mode: act on its deliverable signals."""
+    p = t.process
+    if p.sig is None or not ((t.sig_pending | p.sig.pending) & ~(t.sigmask & ~UNBLOCKABLE)):
+        return
+    while t.alive and t.state is ThreadState.RUNNABLE and t.block is None:
+        sig = _take(t)
+        if not sig:
+            return
+        info = p.sig.infos.pop(sig, Info(sig))
+        act = p.sig.actions[sig]
+        if act.handler == SIG_IGN:
+            continue
+        if act.handler == SIG_DFL:
+            what = default_action(sig)
+            if what in ("ignore", "continue"):
+                continue
+            if what == "stop":
+                _stop(k, p, sig)
+                return
+            from . import exits
+
+            exits.kill_process(k, p, sig, f"killed by {signal_name(sig)}", core=what == "core")
+            return
+        setup_frame(k, t, sig, act, info)
+
+
+def _stop(k: Kernel, p: Process, sig: int) -> None:
+    from . import exits
+    from .task import Block
+
+    p.stopped = True
+    for t in p.threads:
+        if t.alive and t.state is ThreadState.RUNNABLE and t.block is None:
+            k.block(t, Block("stopped", _stopped_retry(k, t), key=("stopped", p.pid)))
+    exits.notify_parent(k, p, "stopped", sig)
+
+
+def _stopped_retry(k: Kernel, t: Thread):  # type: ignore[no-untyped-def]
+    from .task import Block, NoReturn
+
+    def retry() -> int:
+        if t.process.stopped:
+            raise Block("stopped", retry, key=("stopped", t.process.pid))
+        raise NoReturn()
+
+    return retry
+
+
+def send_fault(k: Kernel, t: Thread, sig: int, addr: int | None, what: str) -> bool:
+    """A synchronous fault in t.  True if a handler will run; False = fatal."""
+    p = t.process
+    if p.sig is None:
+        return False
+    act = p.sig.actions[sig]
+    if act.handler in (SIG_DFL, SIG_IGN) or t.sigmask & bit(sig):
+        return False
+    code = SEGV_ACCERR if "protected" in what else SEGV_MAPERR if sig == SIGSEGV else SI_KERNEL
+    setup_frame(k, t, sig, act, Info(sig, code, addr=addr or 0))
+    return True
+
+
+# The frame --------------------------------------------------------------
+
+_UC_OFF = 8  # ucontext within rt_sigframe, after pretcode
+_MCTX_OFF = 40  # uc_mcontext within ucontext
+_SIGMASK_OFF = 296  # uc_sigmask within ucontext
+_UCONTEXT_SIZE = 304
+_INFO_OFF = _UC_OFF + _UCONTEXT_SIZE
+_FRAME_SIZE = _INFO_OFF + 128
+_FX_SIZE = 512
+
+_XMM = [getattr(cpu.x86, f"UC_X86_REG_XMM{i}") for i in range(16)]
+
+
+def _siginfo(info: Info) -> bytes:
+    body = bytearray(128)
+    struct.pack_into("<iii", body, 0, info.signo, 0, info.code)
+    if info.signo in (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) and info.code > 0:
+        struct.pack_into("<Q", body, 16, info.addr)
+    elif info.signo == SIGCHLD:
+        struct.pack_into("<iIi", body, 16, info.pid, info.uid, info.status)
+    else:
+        struct.pack_into("<iI", body, 16, info.pid, info.uid)
+    return bytes(body)
+
+
+def _fxsave(k: Kernel, t: Thread) -> bytes:
+    """The FPU/SSE state of t (loaded in the CPU) in FXSAVE layout."""
+    area = bytearray(_FX_SIZE)
+    struct.pack_into("<H", area, 0, k.get_reg(t, cpu.x86.UC_X86_REG_FPCW) & 0xFFFF)
+    struct.pack_into("<I", area, 24, k.get_reg(t, cpu.x86.UC_X86_REG_MXCSR) & 0xFFFFFFFF)
+    struct.pack_into("<I", area, 28, 0xFFFF)
+    for i, reg in enumerate(_XMM):
+        v = k.cpu.uc.reg_read(reg)
+        struct.pack_into("<QQ", area, 160 + 16 * i, v & 0xFFFFFFFFFFFFFFFF, v >> 64)
+    return bytes(area)
+
+
+def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None:
+    """Build the rt_sigframe on t's stack and point t at the handler."""
+    p = t.process
+    assert p.space is not None
+    k._switch_to(t)
+    regs = [k.cpu.read(r) for r in cpu.GREGS]
+    sp = regs[15]
+
+    alt_sp, alt_flags, alt_size = t.altstack
+    on_alt = False
+    if act.flags & SA_ONSTACK and not alt_flags & SS_DISABLE and not (alt_sp < sp <= alt_sp + alt_size):
+        sp = alt_sp + alt_size
+        on_alt = True
+    else:
+        sp -= 128  # the red zone
+    fx_at = (sp - _FX_SIZE) & ~63
+    frame = ((fx_at - _FRAME_SIZE) & ~15) - 8
+
+    mctx = bytearray(256)
+    struct.pack_into("<18Q", mctx, 0, *[r & 0xFFFFFFFFFFFFFFFF for r in regs])
+    struct.pack_into("<HHHH", mctx, 144, 0x33, 0, 0, 0x2B)  # cs, gs, fs, ss
+    struct.pack_into("<QQQQQ", mctx, 152, 0, 14 if sig == SIGSEGV else 0, t.sigmask, info.addr, fx_at)
+    uc = bytearray(_UCONTEXT_SIZE)
+    struct.pack_into("<QQQiiQ", uc, 0, 0x6, 0, alt_sp, (SS_ONSTACK if on_alt else alt_flags), 0, alt_size)
+    uc[_MCTX_OFF : _MCTX_OFF + 256] = mctx
+    struct.pack_into("<Q", uc, _SIGMASK_OFF, t.sigmask)
+    body = struct.pack("<Q", act.restorer) + bytes(uc) + _siginfo(info)
+    try:
+        p.space.write(fx_at, _fxsave(k, t))
+        p.space.write(frame, body)
+    except SyscallError:
+        # No room for a frame: Linux kills the process with SIGSEGV.
+        from . import exits
+
+        k.say(f"violet: {p.name}[{p.pid}]: cannot build a signal frame for {signal_name(sig)}; killed")
+        exits.kill_process(k, p, SIGSEGV, "bad signal stack", core=True)
+        return
+
+    if not act.flags & SA_NODEFER:
+        t.sigmask |= bit(sig)
+    t.sigmask |= act.mask
+    t.sigmask &= ~UNBLOCKABLE
+    if act.flags & SA_RESETHAND:
+        act.handler, act.flags = SIG_DFL, act.flags & ~SA_SIGINFO
+    for reg, value in ((cpu.RSP, frame), (cpu.RIP, act.handler), (cpu.RDI, sig), (cpu.RSI, frame + _INFO_OFF),
+                       (cpu.RDX, frame + _UC_OFF), (cpu.RAX, 0)):
+        k.cpu.write(reg, value)
+    k.events.emit("signal", thread=t, sig=sig, handler=act.handler)
+
+
+def sigreturn(k: Kernel, t: Thread) -> None:
+    """rt_sigreturn: restore every register and the mask from the frame."""
+    p = t.process
+    assert p.space is not None
+    k._switch_to(t)
+    ucp = k.cpu.read(cpu.RSP)  # the handler's `ret` popped pretcode
+    try:
+        uc = p.space.read(ucp, _UCONTEXT_SIZE)
+        regs = struct.unpack_from("<18Q", uc, _MCTX_OFF)
+        fx_at = struct.unpack_from("<Q", uc, _MCTX_OFF + 184)[0]
+        mask = struct.unpack_from("<Q", uc, _SIGMASK_OFF)[0]
+        fx = p.space.read(fx_at, _FX_SIZE) if fx_at else None
+    except SyscallError:
+        from . import exits
+
+        k.say(f"violet: {p.name}[{p.pid}]: rt_sigreturn with a bad frame at {ucp:#x}; killed")
+        exits.kill_process(k, p, SIGSEGV, "bad signal frame", core=True)
+        return
+    for reg, value in zip(cpu.GREGS, regs):
+        k.cpu.write(reg, value)
+    t.sigmask = mask & ~UNBLOCKABLE
+    if fx is not None:
+        ucx = k.cpu.uc
+        ucx.reg_write(cpu.x86.UC_X86_REG_MXCSR, struct.unpack_from("<I", fx, 24)[0] & 0xFFFF)
+        ucx.reg_write(cpu.x86.UC_X86_REG_FPCW, struct.unpack_from("<H", fx, 0)[0])
+        for i, reg in enumerate(_XMM):
+            lo, hi = struct.unpack_from("<QQ", fx, 160 + 16 * i)
+            ucx.reg_write(reg, lo | (hi << 64))

@@ -1,0 +1,104 @@
+"""Physical frames: 4 KiB pieces of the engine's one physical region.
+
+A frame is named by its number (physical address >> 12).  Each frame has a
+reference count: one per page-table slot that maps it (a shared leaf counts
+once, however many address spaces hold the leaf) plus one per kernel holder
+(a shared-memory object, the page cache).  A frame whose count drops to 0
+returns to the free pool.
+
+Frame 0 is never handed out, so a page-table entry of 0 means "absent".
+Frame 1 is the shared zero frame: always mapped read-only, never written,
+never freed.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Callable
+
+from ..errors import OutOfFrames
+
+ZERO_FRAME = 1
+_FIRST_FREE = 2
+_ZEROS = bytes(4096)
+
+
+class FramePool:
+    """The kernel's physical memory.
+
+    `refs[f]` is frame f's reference count (0 = free).  Frames never handed
+    out since boot (at or above `_fresh`) are known to be zero; recycled
+    frames are zeroed when handed out again.
+    """
+
+    def __init__(self, nframes: int, read: Callable[[int, int], bytes], write: Callable[[int, bytes], None]) -> None:
+        self.nframes = nframes
+        self.refs = array("l", bytes(8 * nframes))
+        self.refs[0] = 1
+        self.refs[ZERO_FRAME] = 1
+        self._fresh = _FIRST_FREE
+        self._free: list[int] = []
+        self._read = read
+        self._write = write
+        self.in_use = 0
+        self.peak = 0
+        # Frames that may hold translated code: recycling one needs a flush.
+        self.code_frames: set[int] = set()
+        self.on_code_freed: Callable[[], None] = _nothing
+
+    def alloc(self, zero: bool = True) -> int:
+        """A new frame with count 1.  Raises OutOfFrames when memory is full."""
+        if self._free:
+            f = self._free.pop()
+            if zero:
+                self._write(f << 12, _ZEROS)
+        elif self._fresh < self.nframes:
+            f = self._fresh
+            self._fresh += 1
+        else:
+            raise OutOfFrames()
+        self.refs[f] = 1
+        self.in_use += 1
+        if self.in_use > self.peak:
+            self.peak = self.in_use
+        return f
+
+    def copy(self, src: int) -> int:
+        """A new frame holding a copy of `src` (count 1)."""
+        f = self.alloc(zero=False)
+        self._write(f << 12, self._read(src << 12, 4096))
+        return f
+
+    def get(self, f: int) -> None:
+        self.refs[f] += 1
+
+    def put(self, f: int) -> None:
+        """Drop one reference; free the frame when it was the last."""
+        if f == ZERO_FRAME:
+            return
+        n = self.refs[f] - 1
+        self.refs[f] = n
+        if n == 0:
+            self._free.append(f)
+            self.in_use -= 1
+            if f in self.code_frames:
+                self.code_frames.discard(f)
+                self.on_code_freed()
+        elif n < 0:
+            from ..errors import KernelBug
+
+            raise KernelBug(f"frame {f} released more often than referenced")
+
+    def read(self, f: int, off: int = 0, size: int = 4096) -> bytes:
+        return self._read((f << 12) + off, size)
+
+    def write(self, f: int, off: int, data: bytes) -> None:
+        self._write((f << 12) + off, data)
+
+    @property
+    def free(self) -> int:
+        return self.nframes - _FIRST_FREE - self.in_use
+
+
+def _nothing() -> None:
+    return None

@@ -1,0 +1,646 @@
+"""Address spaces: mappings over page tables over frames.
+
+Three notions are kept apart:
+
+- a *mapping* (`Mapping`) is a range of virtual addresses with a protection,
+  a sharing mode and a name; it says what may be there;
+- a *page-table entry* is one slot of a `Leaf`, holding the number of the
+  frame that backs one virtual page, or 0 for "nothing yet";
+- a *frame* is 4 KiB of physical memory with a reference count
+  (`FramePool`).
+
+A `Leaf` holds the entries for 512 consecutive pages (2 MiB).  Fork does not
+copy entries: the child takes a reference to each of the parent's leaves.
+While a leaf is held by more than one address space, nothing may write
+through it; the first write fault in either space copies the leaf (adding a
+reference to each frame in it), and then, if the frame itself is still
+shared and the mapping is private, copies the frame.  A fork therefore costs
+O(leaves), and a write after fork copies one leaf and one frame.
+
+Protection lives only in mappings; an entry carries no permission bits.  The
+permission handed to the engine's TLB is computed at fill time, and write
+permission is granted only when the write cannot be seen by anyone else:
+leaf private to this space, frame not the zero frame, and the frame's only
+reference (or the mapping is shared).
+
+Anonymous private memory is demand-zero: a read of an absent page maps the
+zero frame without installing an entry; the first write installs a frame.
+Anonymous shared memory (MAP_SHARED) is backed by a `SharedObject` whose
+frames every mapping of it sees, in this space and in forked children.
+"""
+
+from __future__ import annotations
+
+import errno
+from bisect import bisect_right
+from dataclasses import dataclass
+from enum import IntFlag
+from typing import Callable, Iterator
+
+from ..errors import SyscallError
+from .frames import ZERO_FRAME, FramePool
+
+PAGE = 4096
+PAGE_SHIFT = 12
+LEAF_PAGES = 512
+LEAF_SHIFT = 9
+
+# The engine's access kinds (UC_MEM_READ/WRITE/FETCH) and protections.
+_READ, _WRITE, _FETCH = 16, 17, 18
+
+USER_TOP = 0x7FFF_FFFF_F000
+MMAP_TOP = 0x7F00_0000_0000
+STACK_TOP = 0x7FFF_FFFF_E000
+
+
+class Prot(IntFlag):
+    """PROT_* of <sys/mman.h>; the same bits as the engine's UC_PROT_*."""
+
+    NONE = 0
+    READ = 1
+    WRITE = 2
+    EXEC = 4
+
+
+def page_down(x: int) -> int:
+    return x & ~(PAGE - 1)
+
+
+def page_up(x: int) -> int:
+    return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+class SharedObject:
+    """Memory that several mappings see as the same bytes (shmem).
+
+    `frames` maps a page index to a frame; the object holds one reference on
+    each.  `users` counts the mappings that refer to the object; when it
+    drops to 0, the frames are released.
+    """
+
+    def __init__(self, pool: FramePool, npages: int, name: str = "shmem") -> None:
+        self.pool = pool
+        self.npages = npages
+        self.name = name
+        self.frames: dict[int, int] = {}
+        self.users = 0
+
+    def frame(self, index: int) -> int:
+        f = self.frames.get(index)
+        if f is None:
+            f = self.pool.alloc()
+            self.frames[index] = f
+        return f
+
+    def hold(self) -> None:
+        self.users += 1
+
+    def drop(self) -> None:
+        self.users -= 1
+        if self.users == 0:
+            for f in self.frames.values():
+                self.pool.put(f)
+            self.frames.clear()
+
+
+@dataclass(eq=False)
+class Mapping:
+    """A range [start, end) of an address space and what it allows.
+
+    `obj` is set for shared mappings; page `start` is the object's page
+    `pgoff`.  Private mappings have no object: their pages live only in the
+    page tables.
+    """
+
+    start: int
+    end: int
+    prot: Prot
+    name: str = ""
+    obj: SharedObject | None = None
+    pgoff: int = 0
+    grows_down: bool = False
+
+    @property
+    def shared(self) -> bool:
+        return self.obj is not None
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def split_at(self, addr: int) -> Mapping:
+        """Cut at `addr`; self keeps [start, addr), the result is [addr, end)."""
+        tail = Mapping(addr, self.end, self.prot, self.name, self.obj, self.pgoff, self.grows_down)
+        if self.obj is not None:
+            tail.pgoff = self.pgoff + ((addr - self.start) >> PAGE_SHIFT)
+            self.obj.hold()
+        self.end = addr
+        return tail
+
+    def copy(self) -> Mapping:
+        if self.obj is not None:
+            self.obj.hold()
+        return Mapping(self.start, self.end, self.prot, self.name, self.obj, self.pgoff, self.grows_down)
+
+
+class Leaf:
+    """Page-table entries for 512 pages.  `refs` = address spaces holding it."""
+
+    __slots__ = ("ptes", "refs", "present")
+
+    def __init__(self, ptes: list[int] | None = None, present: int = 0) -> None:
+        self.ptes = ptes if ptes is not None else [0] * LEAF_PAGES
+        self.refs = 1
+        self.present = present
+
+
+@dataclass
+class MemCounters:
+    cow_copies: int = 0
+    cow_reuses: int = 0
+    leaf_copies: int = 0
+    zero_fills: int = 0
+    faults: int = 0
+
+
+class AddressSpace:
+    """A process's virtual memory.
+
+    Threads of one process share one AddressSpace.  Every change of
+    translations for pages the engine may have cached sets `tlb_stale`; the
+    kernel flushes before the guest runs again.
+    """
+
+    def __init__(self, pool: FramePool) -> None:
+        self.pool = pool
+        self.maps: list[Mapping] = []  # sorted by start, disjoint
+        self._starts: list[int] = []  # maps[i].start, for bisect
+        self.leaves: dict[int, Leaf] = {}
+        self.counters = MemCounters()
+        self.tlb_stale = False
+        self.users = 1  # processes using this space (CLONE_VM children share it)
+        self.usage_private_estimate = 0  # frames charged against the budget
+        self.brk_start = 0
+        self.brk = 0
+        self.budget_pages: int | None = None  # private frames this space may own
+        self.on_charge: Callable[[int], None] | None = None
+        self._last: Mapping | None = None
+
+    # Mapping lookup -----------------------------------------------------
+
+    def find(self, va: int) -> Mapping | None:
+        m = self._last
+        if m is not None and m.start <= va < m.end:
+            return m
+        i = bisect_right(self._starts, va) - 1
+        if i >= 0:
+            m = self.maps[i]
+            if va < m.end:
+                self._last = m
+                return m
+        return None
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect_right(self._starts, start) - 1
+        if i >= 0 and self.maps[i].end > start:
+            return True
+        return i + 1 < len(self.maps) and self.maps[i + 1].start < end
+
+    def _reindex(self) -> None:
+        self.maps.sort(key=lambda m: m.start)
+        self._starts = [m.start for m in self.maps]
+        self._last = None
+
+    # The fill hook --------------------------------------------------------
+
+    def fault(self, va: int, access: int) -> tuple[int, int] | None:
+        """Translate `va` for the engine; None is a fault (SIGSEGV).
+
+        Idempotent: the engine may ask again for the same page.
+        """
+        m = self.find(va)
+        if m is None:
+            return None
+        prot = m.prot
+        if access == _WRITE:
+            if not prot & Prot.WRITE:
+                return None
+            frame = self._writable_frame(va, m)
+            if prot & Prot.EXEC:
+                self.pool.code_frames.add(frame)
+            return frame << PAGE_SHIFT, prot | Prot.READ
+        if access == _FETCH:
+            if not prot & Prot.EXEC:
+                return None
+        elif not prot:
+            return None
+
+        vpn = va >> PAGE_SHIFT
+        leaf = self.leaves.get(vpn >> LEAF_SHIFT)
+        frame = leaf.ptes[vpn & 511] if leaf is not None else 0
+        if frame == 0:
+            if m.obj is None:
+                # Demand-zero: read the zero frame; nothing installed.
+                return ZERO_FRAME << PAGE_SHIFT, (prot | Prot.READ) & ~Prot.WRITE
+            frame = self._install(va, m.obj.frame(m.pgoff + ((va - m.start) >> PAGE_SHIFT)))
+            leaf = self.leaves[vpn >> LEAF_SHIFT]
+        perms = prot | Prot.READ
+        if prot & Prot.WRITE and (leaf.refs > 1 or (m.obj is None and self.pool.refs[frame] > 1)):
+            perms &= ~Prot.WRITE
+        if access == _FETCH:
+            self.pool.code_frames.add(frame)
+        return frame << PAGE_SHIFT, perms
+
+    def _own_leaf(self, li: int) -> Leaf:
+        """The leaf for index `li`, private to this space (copied if shared)."""
+        leaf = self.leaves.get(li)
+        if leaf is None:
+            leaf = self.leaves[li] = Leaf()
+        elif leaf.refs > 1:
+            get = self.pool.get
+            for f in leaf.ptes:
+                if f:
+                    get(f)
+            leaf.refs -= 1
+            leaf = self.leaves[li] = Leaf(list(leaf.ptes), leaf.present)
+            self.counters.leaf_copies += 1
+        return leaf
+
+    def _install(self, va: int, frame: int) -> int:
+        """Map `frame` at the page of va, taking a reference for the entry."""
+        self.pool.get(frame)
+        self.put_ptes(va & ~(PAGE - 1), [(0, frame)])
+        return frame
+
+    def _writable_frame(self, va: int, m: Mapping) -> int:
+        """The frame at va, made private and writable: the write-fault path."""
+        vpn = va >> PAGE_SHIFT
+        leaf = self._own_leaf(vpn >> LEAF_SHIFT)
+        i = vpn & 511
+        frame = leaf.ptes[i]
+        pool = self.pool
+        if m.obj is not None:
+            if frame == 0:
+                frame = m.obj.frame(m.pgoff + ((va - m.start) >> PAGE_SHIFT))
+                pool.get(frame)
+                leaf.ptes[i] = frame
+                leaf.present += 1
+            return frame
+        if frame == 0:
+            self._charge(1)
+            frame = pool.alloc()
+            leaf.ptes[i] = frame
+            leaf.present += 1
+            self.counters.zero_fills += 1
+        elif pool.refs[frame] > 1:
+            self._charge(1)
+            new = pool.copy(frame)
+            pool.put(frame)
+            leaf.ptes[i] = frame = new
+            self.counters.cow_copies += 1
+        return frame
+
+    def _charge(self, npages: int) -> None:
+        if self.on_charge is not None:
+            self.on_charge(npages)
+
+    # Creating and removing mappings --------------------------------------
+
+    def add(self, m: Mapping) -> Mapping:
+        """Insert a mapping over a range the caller has made empty."""
+        self.maps.append(m)
+        self._reindex()
+        return m
+
+    def find_free(self, length: int, hint: int = 0, top: int = MMAP_TOP) -> int:
+        """An unused, page-aligned range of `length` bytes.
+
+        The hint is taken when the range there is free (the guest libc's
+        allocator relies on it); otherwise the highest gap below `top`.
+        """
+        if hint and page_down(hint) == hint and hint + length <= USER_TOP and not self.overlaps(hint, hint + length):
+            return hint
+        end = top
+        for m in reversed(self.maps):
+            if m.start >= end:
+                continue
+            if m.end <= end - length:
+                return end - length
+            end = min(end, m.start)
+        if end - length >= 0x10000:
+            return end - length
+        raise SyscallError(errno.ENOMEM, "no room in the address space")
+
+    def map_anon(
+        self, start: int, length: int, prot: Prot, shared: bool = False, name: str = "", replace: bool = True
+    ) -> Mapping:
+        """Map [start, start+length) as anonymous memory.
+
+        Whatever was there is unmapped first when `replace` (MAP_FIXED);
+        otherwise an overlap is EEXIST.
+        """
+        end = start + length
+        if self.overlaps(start, end):
+            if not replace:
+                raise SyscallError(errno.EEXIST)
+            self.unmap(start, length)
+        obj = None
+        if shared:
+            obj = SharedObject(self.pool, length >> PAGE_SHIFT)
+            obj.hold()
+        return self.add(Mapping(start, end, prot, name, obj))
+
+    def _carve(self, start: int, end: int) -> list[Mapping]:
+        """Split mappings so that [start, end) is a union of whole ones; return them."""
+        out = []
+        changed = False
+        for m in list(self.maps):
+            if m.end <= start or m.start >= end:
+                continue
+            if m.start < start:
+                tail = m.split_at(start)
+                self.maps.append(tail)
+                changed = True
+                m = tail
+            if m.end > end:
+                self.maps.append(m.split_at(end))
+                changed = True
+            out.append(m)
+        if changed:
+            self._reindex()
+        return out
+
+    def unmap(self, start: int, length: int) -> None:
+        """munmap(2): remove mappings and frames in [start, start+length)."""
+        end = start + length
+        doomed = self._carve(start, end)
+        if not doomed:
+            return
+        for m in doomed:
+            self.maps.remove(m)
+            if m.obj is not None:
+                m.obj.drop()
+        self._reindex()
+        self.clear_ptes(start, end)
+
+    def clear_ptes(self, start: int, end: int) -> None:
+        """Drop every entry in [start, end) and the frame references they held."""
+        pool = self.pool
+        vpn, last = start >> PAGE_SHIFT, end >> PAGE_SHIFT
+        while vpn < last:
+            li = vpn >> LEAF_SHIFT
+            lo = vpn & 511
+            hi = min(LEAF_PAGES, lo + (last - vpn))
+            vpn += hi - lo
+            leaf = self.leaves.get(li)
+            if leaf is None or leaf.present == 0:
+                continue
+            if lo == 0 and hi == LEAF_PAGES:
+                del self.leaves[li]
+                self._release_leaf(leaf)
+                continue
+            if not any(leaf.ptes[lo:hi]):
+                continue
+            leaf = self._own_leaf(li)
+            ptes = leaf.ptes
+            for i in range(lo, hi):
+                f = ptes[i]
+                if f:
+                    ptes[i] = 0
+                    leaf.present -= 1
+                    pool.put(f)
+        self.tlb_stale = True
+
+    def _release_leaf(self, leaf: Leaf) -> None:
+        leaf.refs -= 1
+        if leaf.refs == 0:
+            put = self.pool.put
+            for f in leaf.ptes:
+                if f:
+                    put(f)
+
+    def protect(self, start: int, length: int, prot: Prot) -> None:
+        """mprotect(2).  ENOMEM if part of the range is unmapped."""
+        end = start + length
+        covered = start
+        for m in self.maps:
+            if m.end <= covered or m.start >= end:
+                continue
+            if m.start > covered:
+                break
+            covered = m.end
+        if covered < end:
+            raise SyscallError(errno.ENOMEM)
+        for m in self._carve(start, end):
+            m.prot = prot
+        self.tlb_stale = True
+
+    def take_ptes(self, start: int, end: int) -> list[tuple[int, int]]:
+        """Remove the entries of [start, end), keeping their references: (offset, frame)."""
+        out = []
+        for va in range(start, end, PAGE):
+            vpn = va >> PAGE_SHIFT
+            leaf = self.leaves.get(vpn >> LEAF_SHIFT)
+            if leaf is None or not leaf.ptes[vpn & 511]:
+                continue
+            leaf = self._own_leaf(vpn >> LEAF_SHIFT)
+            f = leaf.ptes[vpn & 511]
+            leaf.ptes[vpn & 511] = 0
+            leaf.present -= 1
+            out.append((va - start, f))
+        self.tlb_stale = True
+        return out
+
+    def put_ptes(self, start: int, entries: list[tuple[int, int]]) -> None:
+        for off, f in entries:
+            vpn = (start + off) >> PAGE_SHIFT
+            leaf = self._own_leaf(vpn >> LEAF_SHIFT)
+            old = leaf.ptes[vpn & 511]
+            if old:
+                self.pool.put(old)
+            else:
+                leaf.present += 1
+            leaf.ptes[vpn & 511] = f
+
+    def remap(self, old: int, old_len: int, new_len: int, may_move: bool, fixed_at: int | None) -> int:
+        """mremap(2) for one whole mapping or a prefix of it."""
+        m = self.find(old)
+        if m is None or m.start > old or old + old_len > m.end:
+            raise SyscallError(errno.EFAULT)
+        if fixed_at is None and new_len <= old_len:
+            if new_len < old_len:
+                self.unmap(old + new_len, old_len - new_len)
+            return old
+        if fixed_at is None and old + old_len == m.end and not self.overlaps(m.end, old + new_len):
+            m.end = old + new_len
+            self._reindex()
+            return old
+        if not may_move:
+            raise SyscallError(errno.ENOMEM)
+        dest = fixed_at if fixed_at is not None else self.find_free(new_len)
+        if fixed_at is not None:
+            self.unmap(dest, new_len)
+        self._carve(old, old + old_len)
+        entries = self.take_ptes(old, old + old_len)
+        moved = self.find(old)
+        assert moved is not None
+        self.maps.remove(moved)
+        moved.start, moved.end = dest, dest + max(new_len, 0)
+        if new_len < old_len:
+            for o, f in entries:
+                if o >= new_len:
+                    self.pool.put(f)
+            entries = [(o, f) for o, f in entries if o < new_len]
+        self.maps.append(moved)
+        self._reindex()
+        self.put_ptes(dest, entries)
+        return dest
+
+    # Fork and teardown -------------------------------------------------
+
+    def fork(self) -> AddressSpace:
+        """A copy-on-write copy: mappings copied, leaves shared by reference."""
+        child = AddressSpace(self.pool)
+        child.maps = [m.copy() for m in self.maps]
+        child._starts = list(self._starts)
+        for li, leaf in self.leaves.items():
+            leaf.refs += 1
+            child.leaves[li] = leaf
+        child.brk_start, child.brk = self.brk_start, self.brk
+        child.budget_pages = self.budget_pages
+        self.tlb_stale = True
+        return child
+
+    def release(self) -> None:
+        """Drop every mapping and leaf; the frames go back to the pool."""
+        for leaf in self.leaves.values():
+            self._release_leaf(leaf)
+        self.leaves.clear()
+        for m in self.maps:
+            if m.obj is not None:
+                m.obj.drop()
+        self.maps.clear()
+        self._starts.clear()
+        self._last = None
+        self.tlb_stale = True
+
+    # Kernel access to guest memory --------------------------------------
+
+    def _frame_for_read(self, va: int) -> int:
+        m = self.find(va)
+        if m is None or not m.prot:
+            raise SyscallError(errno.EFAULT)
+        vpn = va >> PAGE_SHIFT
+        leaf = self.leaves.get(vpn >> LEAF_SHIFT)
+        f = leaf.ptes[vpn & 511] if leaf is not None else 0
+        if f:
+            return f
+        if m.obj is not None:
+            return m.obj.frame(m.pgoff + ((va - m.start) >> PAGE_SHIFT))
+        return ZERO_FRAME
+
+    def read(self, va: int, size: int) -> bytes:
+        """copy-in: `size` bytes at va.  EFAULT where nothing readable is mapped."""
+        if size <= 0:
+            return b""
+        if va < 0 or va + size > USER_TOP:
+            raise SyscallError(errno.EFAULT)
+        out = []
+        read = self.pool.read
+        while size > 0:
+            off = va & (PAGE - 1)
+            n = min(size, PAGE - off)
+            out.append(read(self._frame_for_read(va), off, n))
+            va += n
+            size -= n
+        return b"".join(out)
+
+    def write(self, va: int, data: bytes, force: bool = False) -> None:
+        """copy-out: write data at va, breaking COW.  EFAULT if not writable.
+
+        `force` writes into read-only mappings too (the loader, ptrace-like
+        uses); it still needs a mapping.
+        """
+        size = len(data)
+        if va < 0 or va + size > USER_TOP:
+            raise SyscallError(errno.EFAULT)
+        pos = 0
+        write = self.pool.write
+        while pos < size:
+            m = self.find(va)
+            if m is None or not (force or m.prot & Prot.WRITE):
+                raise SyscallError(errno.EFAULT)
+            off = va & (PAGE - 1)
+            n = min(size - pos, PAGE - off)
+            before = self._entry(va)
+            f = self._writable_frame(va, m)
+            if f != before:
+                self.tlb_stale = True
+            write(f, off, data[pos : pos + n])
+            va += n
+            pos += n
+
+    def _entry(self, va: int) -> int:
+        vpn = va >> PAGE_SHIFT
+        leaf = self.leaves.get(vpn >> LEAF_SHIFT)
+        return leaf.ptes[vpn & 511] if leaf is not None else 0
+
+    def read_cstr(self, va: int, limit: int = 4096) -> bytes:
+        """A NUL-terminated string at va (without the NUL).  ENAMETOOLONG past limit."""
+        out = bytearray()
+        while len(out) < limit:
+            off = va & (PAGE - 1)
+            chunk = self.pool.read(self._frame_for_read(va), off, PAGE - off)
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                out += chunk[:nul]
+                return bytes(out[:limit])
+            out += chunk
+            va += len(chunk)
+        raise SyscallError(errno.ENAMETOOLONG)
+
+    def read_u64(self, va: int) -> int:
+        return int.from_bytes(self.read(va, 8), "little")
+
+    def write_u64(self, va: int, value: int) -> None:
+        self.write(va, (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little"))
+
+    def read_u32(self, va: int) -> int:
+        return int.from_bytes(self.read(va, 4), "little")
+
+    def write_u32(self, va: int, value: int) -> None:
+        self.write(va, (value & 0xFFFFFFFF).to_bytes(4, "little"))
+
+    def frame_at(self, va: int) -> int:
+        """The frame backing va now (0 if none yet), for keys such as futexes."""
+        return self._entry(va)
+
+    # Accounting -------------------------------------------------------
+
+    def pages(self) -> Iterator[tuple[int, int, bool]]:
+        """(virtual page number, frame, leaf shared) for every present entry."""
+        for li, leaf in self.leaves.items():
+            base = li << LEAF_SHIFT
+            shared_leaf = leaf.refs > 1
+            for i, f in enumerate(leaf.ptes):
+                if f:
+                    yield base + i, f, shared_leaf
+
+    def usage(self) -> dict[str, int]:
+        """Resident, shared and private pages, and the mapped size."""
+        resident = shared = 0
+        refs = self.pool.refs
+        for _vpn, f, shared_leaf in self.pages():
+            resident += 1
+            if shared_leaf or refs[f] > 1:
+                shared += 1
+        mapped = sum(m.length for m in self.maps) >> PAGE_SHIFT
+        return {
+            "mapped": mapped,
+            "resident": resident,
+            "shared": shared,
+            "private": resident - shared,
+            "cow_copies": self.counters.cow_copies,
+            "leaf_copies": self.counters.leaf_copies,
+            "zero_fills": self.counters.zero_fills,
+        }

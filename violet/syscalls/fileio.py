@@ -1,0 +1,716 @@
+"""File-descriptor and path calls, and execve.
+
+Paths resolve inside the sandbox root (violet/fs/vfs.py).  Reads and writes
+that would block (an empty pipe, a terminal with no input) block the
+calling thread, not the kernel.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as st
+import struct
+from typing import TYPE_CHECKING
+
+from ..errors import LoadError, SyscallError
+from ..fs.files import (
+    O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_TRUNC,
+    O_WRONLY, OpenFile, WouldBlock,
+)
+from ..fs.hostfile import HostFile
+from ..fs.pipe import Pipe, PipeEnd
+from ..kernel import exits
+from ..kernel.perms import Right
+from ..kernel.signals import SIGPIPE, Info, send_thread
+from ..kernel.task import Block, NoReturn
+from ..mm.space import Mapping, Prot
+from .proc import s32
+from .table import Support, syscall
+
+if TYPE_CHECKING:
+    from ..kernel.kernel import Kernel
+    from ..kernel.task import Thread
+
+AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_EMPTY_PATH = 0x100, 0x200, 0x1000
+IOV_MAX = 1024
+
+
+def _space(t: Thread):  # type: ignore[no-untyped-def]
+    space = t.process.space
+    assert space is not None
+    return space
+
+
+def _files(t: Thread):  # type: ignore[no-untyped-def]
+    files = t.process.files
+    assert files is not None
+    return files
+
+
+# Reading and writing -----------------------------------------------------------
+
+
+def _blocking(k: Kernel, t: Thread, f: OpenFile, op, what: str):  # type: ignore[no-untyped-def]
+    """Run op(); if it would block, block t (or EAGAIN under O_NONBLOCK)."""
+
+    def attempt() -> int:
+        try:
+            return op()
+        except WouldBlock as wb:
+            if f.flags & O_NONBLOCK:
+                raise SyscallError(errno.EAGAIN) from None
+            key = ("hostfd", wb.host_fd) if wb.host_fd is not None else wb.key
+            raise Block(what, attempt, key=key) from None
+
+    return attempt()
+
+
+def _write_to(k: Kernel, t: Thread, f: OpenFile, data: bytes) -> int:
+    try:
+        return f.write(data)
+    except SyscallError as e:
+        if e.errno == errno.EPIPE:
+            send_thread(k, t, SIGPIPE, Info(SIGPIPE, 0, t.process.pid))
+        raise
+
+
+@syscall("read", "file")
+def sys_read(k: Kernel, t: Thread, fd: int, buf: int, count: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not f.readable:
+        raise SyscallError(errno.EBADF)
+    count = min(count, 1 << 24)
+    space = _space(t)
+
+    def op() -> int:
+        data = f.read(count)
+        space.write(buf, data)
+        return len(data)
+
+    return _blocking(k, t, f, op, f"read fd {fd}")
+
+
+@syscall("write", "file")
+def sys_write(k: Kernel, t: Thread, fd: int, buf: int, count: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not f.writable:
+        raise SyscallError(errno.EBADF)
+    data = _space(t).read(buf, min(count, 1 << 24))
+    return _blocking(k, t, f, lambda: _write_to(k, t, f, data), f"write fd {fd}")
+
+
+def _iovecs(t: Thread, iov: int, n: int) -> list[tuple[int, int]]:
+    if n > IOV_MAX:
+        raise SyscallError(errno.EINVAL)
+    raw = _space(t).read(iov, 16 * n)
+    return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(n)]
+
+
+@syscall("writev", "file")
+def sys_writev(k: Kernel, t: Thread, fd: int, iov: int, n: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not f.writable:
+        raise SyscallError(errno.EBADF)
+    space = _space(t)
+    data = b"".join(space.read(base, ln) for base, ln in _iovecs(t, iov, n))
+    return _blocking(k, t, f, lambda: _write_to(k, t, f, data), f"write fd {fd}")
+
+
+@syscall("readv", "file")
+def sys_readv(k: Kernel, t: Thread, fd: int, iov: int, n: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    vecs = _iovecs(t, iov, n)
+    space = _space(t)
+
+    def op() -> int:
+        data = f.read(sum(ln for _, ln in vecs))
+        pos = 0
+        for base, ln in vecs:
+            chunk = data[pos : pos + ln]
+            space.write(base, chunk)
+            pos += len(chunk)
+        return len(data)
+
+    return _blocking(k, t, f, op, f"read fd {fd}")
+
+
+@syscall("pread64", "file")
+def sys_pread64(k: Kernel, t: Thread, fd: int, buf: int, count: int, off: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile):
+        raise SyscallError(errno.ESPIPE)
+    data = f.pread(min(count, 1 << 24), off)
+    _space(t).write(buf, data)
+    return len(data)
+
+
+@syscall("pwrite64", "file")
+def sys_pwrite64(k: Kernel, t: Thread, fd: int, buf: int, count: int, off: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile):
+        raise SyscallError(errno.ESPIPE)
+    return f.pwrite(_space(t).read(buf, min(count, 1 << 24)), off)
+
+
+@syscall("lseek", "file")
+def sys_lseek(k: Kernel, t: Thread, fd: int, off: int, whence: int, *_: int) -> int:
+    off = off - (1 << 64) if off & (1 << 63) else off
+    return _files(t).get(fd).seek(off, whence)
+
+
+@syscall("ioctl", "file", Support.PARTIAL, "terminal queries (TIOCGWINSZ, TCGETS, TIOCGPGRP); others ENOTTY")
+def sys_ioctl(k: Kernel, t: Thread, fd: int, req: int, arg: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    got = f.ioctl(req & 0xFFFFFFFF)
+    if isinstance(got, bytes):
+        _space(t).write(arg, got)
+        return 0
+    return got
+
+
+# Descriptors -----------------------------------------------------------------
+
+F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW = 0, 1, 2, 3, 4, 5, 6, 7
+F_DUPFD_CLOEXEC = 1030
+FD_CLOEXEC = 1
+
+
+@syscall("close", "file")
+def sys_close(k: Kernel, t: Thread, fd: int, *_: int) -> int:
+    _files(t).close(fd)
+    return 0
+
+
+@syscall("dup", "file")
+def sys_dup(k: Kernel, t: Thread, fd: int, *_: int) -> int:
+    files = _files(t)
+    return files.install(files.get(fd))
+
+
+@syscall("dup2", "file")
+def sys_dup2(k: Kernel, t: Thread, old: int, new: int, *_: int) -> int:
+    files = _files(t)
+    f = files.get(old)
+    if old == new:
+        return new
+    if new >= files.limit:
+        raise SyscallError(errno.EBADF)
+    return files.install(f, at=new)
+
+
+@syscall("dup3", "file")
+def sys_dup3(k: Kernel, t: Thread, old: int, new: int, flags: int, *_: int) -> int:
+    if old == new or flags & ~O_CLOEXEC:
+        raise SyscallError(errno.EINVAL)
+    files = _files(t)
+    f = files.get(old)
+    if new >= files.limit:
+        raise SyscallError(errno.EBADF)
+    return files.install(f, cloexec=bool(flags & O_CLOEXEC), at=new)
+
+
+@syscall("fcntl", "file", Support.PARTIAL, "record locks always succeed (one kernel, advisory)")
+def sys_fcntl(k: Kernel, t: Thread, fd: int, cmd: int, arg: int, *_: int) -> int:
+    files = _files(t)
+    f = files.get(fd)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        if arg >= files.limit:
+            raise SyscallError(errno.EINVAL)
+        return files.install(f, cloexec=cmd == F_DUPFD_CLOEXEC, lowest=arg)
+    if cmd == F_GETFD:
+        return FD_CLOEXEC if files.cloexec(fd) else 0
+    if cmd == F_SETFD:
+        files.set_cloexec(fd, bool(arg & FD_CLOEXEC))
+        return 0
+    if cmd == F_GETFL:
+        return f.flags & ~O_CLOEXEC
+    if cmd == F_SETFL:
+        keep = f.flags & ~(O_APPEND | O_NONBLOCK)
+        f.flags = keep | (arg & (O_APPEND | O_NONBLOCK))
+        return 0
+    if cmd in (F_SETLK, F_SETLKW):
+        return 0
+    if cmd == F_GETLK:
+        space = _space(t)
+        raw = bytearray(space.read(arg, 32))
+        struct.pack_into("<h", raw, 0, 2)  # F_UNLCK: nothing conflicts
+        space.write(arg, bytes(raw))
+        return 0
+    raise SyscallError(errno.EINVAL)
+
+
+@syscall("pipe2", "file")
+def sys_pipe2(k: Kernel, t: Thread, fds: int, flags: int, *_: int) -> int:
+    if flags & ~(O_CLOEXEC | O_NONBLOCK | 0o40000):
+        raise SyscallError(errno.EINVAL)
+    files = _files(t)
+    pipe = Pipe(k.wake_key)
+    r, w = PipeEnd(pipe, False), PipeEnd(pipe, True)
+    for end in (r, w):
+        end.flags |= flags & O_NONBLOCK
+    cloexec = bool(flags & O_CLOEXEC)
+    rfd = files.install(r, cloexec)
+    try:
+        wfd = files.install(w, cloexec)
+    except SyscallError:
+        files.close(rfd)
+        w.close()
+        raise
+    try:
+        _space(t).write(fds, struct.pack("<ii", rfd, wfd))
+    except SyscallError:
+        files.close(rfd)
+        files.close(wfd)
+        raise
+    return 0
+
+
+@syscall("pipe", "file")
+def sys_pipe(k: Kernel, t: Thread, fds: int, *_: int) -> int:
+    return sys_pipe2(k, t, fds, 0)
+
+
+# Paths --------------------------------------------------------------------------
+
+
+def _path(k: Kernel, t: Thread, dirfd: int, addr: int, follow: bool = True, empty_ok: bool = False) -> str:
+    """The host path for (dirfd, path) in the guest."""
+    raw = _space(t).read_cstr(addr, 4096)
+    path = os.fsdecode(raw)
+    p = t.process
+    if not path:
+        if empty_ok:
+            f = _files(t).get(dirfd)
+            if isinstance(f, HostFile):
+                return f.host_path
+        raise SyscallError(errno.ENOENT)
+    if path in ("/proc/self/exe", f"/proc/{p.pid}/exe"):
+        return k.vfs.host_path(p.exe, "/")
+    base = p.cwd
+    dirfd = s32(dirfd)
+    if not path.startswith("/") and dirfd != AT_FDCWD:
+        f = _files(t).get(dirfd)
+        if not isinstance(f, HostFile):
+            raise SyscallError(errno.ENOTDIR)
+        base = k.vfs.guest_path(f.host_path)
+    return k.vfs.host_path(path, base, follow)
+
+
+def _oserr(e: OSError) -> SyscallError:
+    return SyscallError(e.errno or errno.EIO)
+
+
+def _open(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int) -> int:
+    writes = flags & O_ACCMODE != O_RDONLY or flags & (O_CREAT | O_TRUNC)
+    if writes:
+        k.require(t, Right.FS_WRITE, "open a file for writing", errno.EACCES)
+    k.require(t, Right.FS_READ, "open a file", errno.EACCES)
+    raw = _space(t).read_cstr(addr, 4096)
+    guest = os.fsdecode(raw)
+    special = _special_file(k, t, guest)
+    if special is not None:
+        return _files(t).install(special, bool(flags & O_CLOEXEC))
+    host = _path(k, t, dirfd, addr, follow=not flags & O_NOFOLLOW)
+    hflags = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY | O_NOFOLLOW)
+    try:
+        fd = os.open(host, hflags | os.O_CLOEXEC, mode & ~t.process.umask & 0o7777)
+    except OSError as e:
+        raise _oserr(e) from None
+    f = HostFile(fd, flags & ~O_CLOEXEC, guest, host)
+    try:
+        return _files(t).install(f, bool(flags & O_CLOEXEC))
+    except SyscallError:
+        f.close()
+        raise
+
+
+def _special_file(k: Kernel, t: Thread, path: str) -> OpenFile | None:
+    from ..fs.devices import device_for
+
+    return device_for(k, t, path)
+
+
+@syscall("open", "file")
+def sys_open(k: Kernel, t: Thread, addr: int, flags: int, mode: int, *_: int) -> int:
+    return _open(k, t, AT_FDCWD, addr, flags, mode)
+
+
+@syscall("openat", "file")
+def sys_openat(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int, *_: int) -> int:
+    return _open(k, t, dirfd, addr, flags, mode)
+
+
+@syscall("creat", "file")
+def sys_creat(k: Kernel, t: Thread, addr: int, mode: int, *_: int) -> int:
+    return _open(k, t, AT_FDCWD, addr, O_WRONLY | O_CREAT | O_TRUNC, mode)
+
+
+def pack_stat(s: os.stat_result) -> bytes:
+    def ts(v: float) -> tuple[int, int]:
+        ns = int(v * 1e9)
+        return ns // 1_000_000_000, ns % 1_000_000_000
+
+    a, m, c = ts(s.st_atime), ts(s.st_mtime), ts(s.st_ctime)
+    return struct.pack(
+        "<QQQIII4xQqqq6q24x",
+        s.st_dev if hasattr(s, "st_dev") and s.st_dev else 0, s.st_ino, s.st_nlink, s.st_mode, s.st_uid, s.st_gid,
+        getattr(s, "st_rdev", 0), s.st_size, getattr(s, "st_blksize", 4096), getattr(s, "st_blocks", 0), *a, *m, *c,
+    )
+
+
+def _stat_path(k: Kernel, t: Thread, dirfd: int, addr: int, buf: int, flags: int) -> int:
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+    if flags & AT_EMPTY_PATH and _space(t).read(addr, 1) == b"\0":
+        return sys_fstat(k, t, dirfd, buf)
+    host = _path(k, t, dirfd, addr, follow)
+    try:
+        s = os.stat(host) if follow else os.lstat(host)
+    except OSError as e:
+        raise _oserr(e) from None
+    _space(t).write(buf, pack_stat(s))
+    return 0
+
+
+@syscall("fstat", "file")
+def sys_fstat(k: Kernel, t: Thread, fd: int, buf: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    s = f.stat()
+    if s is None:
+        import time
+
+        now = time.time()
+        s = os.stat_result((st.S_IFCHR | 0o620, 0, 0, 1, t.process.user.uid, 5, 0, now, now, now))
+    _space(t).write(buf, pack_stat(s))
+    return 0
+
+
+@syscall("stat", "file")
+def sys_stat(k: Kernel, t: Thread, addr: int, buf: int, *_: int) -> int:
+    return _stat_path(k, t, AT_FDCWD, addr, buf, 0)
+
+
+@syscall("lstat", "file")
+def sys_lstat(k: Kernel, t: Thread, addr: int, buf: int, *_: int) -> int:
+    return _stat_path(k, t, AT_FDCWD, addr, buf, AT_SYMLINK_NOFOLLOW)
+
+
+@syscall("newfstatat", "file")
+def sys_newfstatat(k: Kernel, t: Thread, dirfd: int, addr: int, buf: int, flags: int, *_: int) -> int:
+    return _stat_path(k, t, dirfd, addr, buf, flags)
+
+
+def _readlink(k: Kernel, t: Thread, dirfd: int, addr: int, buf: int, size: int) -> int:
+    if s32(size) <= 0:
+        raise SyscallError(errno.EINVAL)
+    raw = os.fsdecode(_space(t).read_cstr(addr))
+    p = t.process
+    if raw in ("/proc/self/exe", f"/proc/{p.pid}/exe"):
+        target = os.fsencode(p.exe)
+    else:
+        host = _path(k, t, dirfd, addr, follow=False)
+        try:
+            target = os.fsencode(os.readlink(host))
+        except OSError as e:
+            raise _oserr(e) from None
+    out = target[:size]
+    _space(t).write(buf, out)
+    return len(out)
+
+
+@syscall("readlink", "file")
+def sys_readlink(k: Kernel, t: Thread, addr: int, buf: int, size: int, *_: int) -> int:
+    return _readlink(k, t, AT_FDCWD, addr, buf, size)
+
+
+@syscall("readlinkat", "file")
+def sys_readlinkat(k: Kernel, t: Thread, dirfd: int, addr: int, buf: int, size: int, *_: int) -> int:
+    return _readlink(k, t, dirfd, addr, buf, size)
+
+
+def _access(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, flags: int) -> int:
+    if mode & ~7:
+        raise SyscallError(errno.EINVAL)
+    host = _path(k, t, dirfd, addr, not flags & AT_SYMLINK_NOFOLLOW)
+    if not os.path.lexists(host):
+        raise SyscallError(errno.ENOENT)
+    if mode & 2 and not t.process.perms.has(Right.FS_WRITE):
+        raise SyscallError(errno.EACCES)
+    if not os.access(host, mode):
+        raise SyscallError(errno.EACCES)
+    return 0
+
+
+@syscall("access", "file")
+def sys_access(k: Kernel, t: Thread, addr: int, mode: int, *_: int) -> int:
+    return _access(k, t, AT_FDCWD, addr, mode, 0)
+
+
+@syscall("faccessat", "file")
+def sys_faccessat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, *_: int) -> int:
+    return _access(k, t, dirfd, addr, mode, 0)
+
+
+@syscall("faccessat2", "file")
+def sys_faccessat2(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, flags: int, *_: int) -> int:
+    return _access(k, t, dirfd, addr, mode, flags)
+
+
+@syscall("getcwd", "file")
+def sys_getcwd(k: Kernel, t: Thread, buf: int, size: int, *_: int) -> int:
+    cwd = os.fsencode(t.process.cwd) + b"\0"
+    if size < len(cwd):
+        raise SyscallError(errno.ERANGE)
+    _space(t).write(buf, cwd)
+    return len(cwd)
+
+
+@syscall("chdir", "file")
+def sys_chdir(k: Kernel, t: Thread, addr: int, *_: int) -> int:
+    host = _path(k, t, AT_FDCWD, addr)
+    if not os.path.isdir(host):
+        raise SyscallError(errno.ENOTDIR if os.path.exists(host) else errno.ENOENT)
+    t.process.cwd = k.vfs.guest_path(os.path.normpath(host))
+    return 0
+
+
+@syscall("fchdir", "file")
+def sys_fchdir(k: Kernel, t: Thread, fd: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile) or not os.path.isdir(f.host_path):
+        raise SyscallError(errno.ENOTDIR)
+    t.process.cwd = k.vfs.guest_path(f.host_path)
+    return 0
+
+
+@syscall("umask", "file")
+def sys_umask(k: Kernel, t: Thread, mask: int, *_: int) -> int:
+    old = t.process.umask
+    t.process.umask = mask & 0o777
+    return old
+
+
+@syscall("getdents64", "file")
+def sys_getdents64(k: Kernel, t: Thread, fd: int, buf: int, size: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile):
+        raise SyscallError(errno.ENOTDIR)
+    data = f.getdents(size)
+    _space(t).write(buf, data)
+    return len(data)
+
+
+def _modify(k: Kernel, t: Thread, what: str) -> None:
+    k.require(t, Right.FS_WRITE, what, errno.EACCES)
+
+
+def _host_call(fn, *args):  # type: ignore[no-untyped-def]
+    try:
+        fn(*args)
+    except OSError as e:
+        raise _oserr(e) from None
+    return 0
+
+
+@syscall("unlink", "file")
+def sys_unlink(k: Kernel, t: Thread, addr: int, *_: int) -> int:
+    _modify(k, t, "remove a file")
+    return _host_call(os.unlink, _path(k, t, AT_FDCWD, addr, follow=False))
+
+
+@syscall("unlinkat", "file")
+def sys_unlinkat(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, *_: int) -> int:
+    _modify(k, t, "remove a file")
+    host = _path(k, t, dirfd, addr, follow=False)
+    return _host_call(os.rmdir if flags & AT_REMOVEDIR else os.unlink, host)
+
+
+@syscall("rmdir", "file")
+def sys_rmdir(k: Kernel, t: Thread, addr: int, *_: int) -> int:
+    _modify(k, t, "remove a directory")
+    return _host_call(os.rmdir, _path(k, t, AT_FDCWD, addr, follow=False))
+
+
+@syscall("mkdir", "file")
+def sys_mkdir(k: Kernel, t: Thread, addr: int, mode: int, *_: int) -> int:
+    _modify(k, t, "create a directory")
+    return _host_call(os.mkdir, _path(k, t, AT_FDCWD, addr, follow=False), mode & ~t.process.umask & 0o7777)
+
+
+@syscall("mkdirat", "file")
+def sys_mkdirat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, *_: int) -> int:
+    _modify(k, t, "create a directory")
+    return _host_call(os.mkdir, _path(k, t, dirfd, addr, follow=False), mode & ~t.process.umask & 0o7777)
+
+
+@syscall("rename", "file")
+def sys_rename(k: Kernel, t: Thread, a: int, b: int, *_: int) -> int:
+    _modify(k, t, "rename a file")
+    return _host_call(os.rename, _path(k, t, AT_FDCWD, a, False), _path(k, t, AT_FDCWD, b, False))
+
+
+@syscall("renameat", "file")
+def sys_renameat(k: Kernel, t: Thread, da: int, a: int, db: int, b: int, *_: int) -> int:
+    _modify(k, t, "rename a file")
+    return _host_call(os.rename, _path(k, t, da, a, False), _path(k, t, db, b, False))
+
+
+@syscall("chmod", "file")
+def sys_chmod(k: Kernel, t: Thread, addr: int, mode: int, *_: int) -> int:
+    _modify(k, t, "change a file's mode")
+    return _host_call(os.chmod, _path(k, t, AT_FDCWD, addr), mode & 0o7777)
+
+
+@syscall("fchmod", "file")
+def sys_fchmod(k: Kernel, t: Thread, fd: int, mode: int, *_: int) -> int:
+    _modify(k, t, "change a file's mode")
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile):
+        raise SyscallError(errno.EINVAL)
+    return _host_call(os.fchmod, f.fd, mode & 0o7777)
+
+
+@syscall("ftruncate", "file")
+def sys_ftruncate(k: Kernel, t: Thread, fd: int, size: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile) or not f.writable:
+        raise SyscallError(errno.EINVAL)
+    f.truncate(size)
+    return 0
+
+
+@syscall("fsync", "file")
+def sys_fsync(k: Kernel, t: Thread, fd: int, *_: int) -> int:
+    _files(t).get(fd)
+    return 0
+
+
+@syscall("fdatasync", "file")
+def sys_fdatasync(k: Kernel, t: Thread, fd: int, *_: int) -> int:
+    _files(t).get(fd)
+    return 0
+
+
+# Mapping files ------------------------------------------------------------------
+
+
+def map_file(k: Kernel, t: Thread, start: int, length: int, prot: Prot, shared: bool, fd: int, offset: int) -> Mapping:
+    """mmap of a file: its bytes are read in at map time (a private copy).
+
+    A shared writable file mapping would need write-back; it is refused
+    with ENODEV rather than silently losing writes.
+    """
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile):
+        raise SyscallError(errno.ENODEV if f.kind != "pipe" else errno.EACCES)
+    if not f.readable:
+        raise SyscallError(errno.EACCES)
+    if shared and prot & Prot.WRITE:
+        raise SyscallError(errno.ENODEV, "shared writable file mappings are not supported")
+    space = _space(t)
+    m = space.map_anon(start, length, prot, name=f.name)
+    data = f.pread(length, offset)
+    if data:
+        space.write(start, data, force=True)
+    return m
+
+
+# execve ---------------------------------------------------------------------------
+
+
+def _strings(t: Thread, addr: int) -> list[bytes]:
+    out: list[bytes] = []
+    if not addr:
+        return out
+    space = _space(t)
+    while True:
+        p = space.read_u64(addr + 8 * len(out))
+        if p == 0:
+            return out
+        if len(out) > 65536:
+            raise SyscallError(errno.E2BIG)
+        out.append(space.read_cstr(p, 131072))
+
+
+@syscall("execve", "process", Support.PARTIAL, "#! scripts need a static interpreter inside the root", defer=True)
+def sys_execve(k: Kernel, t: Thread, path: int, argv: int, envp: int, *_: int) -> int:
+    return _execve(k, t, AT_FDCWD, path, argv, envp, 0)
+
+
+@syscall("execveat", "process", Support.PARTIAL, "as execve", defer=True)
+def sys_execveat(k: Kernel, t: Thread, dirfd: int, path: int, argv: int, envp: int, flags: int, *_: int) -> int:
+    return _execve(k, t, dirfd, path, argv, envp, flags)
+
+
+def _execve(k: Kernel, t: Thread, dirfd: int, path: int, argv_p: int, envp_p: int, flags: int) -> int:
+    k.require(t, Right.EXEC, "execve", errno.EACCES)
+    guest = os.fsdecode(_space(t).read_cstr(path))
+    argv, envp = _strings(t, argv_p), _strings(t, envp_p)
+    host = _path(k, t, dirfd, path, empty_ok=bool(flags & AT_EMPTY_PATH))
+    image, argv = _image_for(k, t, host, guest, argv, 0)
+    replace_image(k, t, image, guest, argv, envp)
+    raise NoReturn()
+
+
+def _image_for(k: Kernel, t: Thread, host: str, guest: str, argv: list[bytes], depth: int):  # type: ignore[no-untyped-def]
+    """The ELF image to run for `host`, following #! lines (up to 4 deep)."""
+    try:
+        with open(host, "rb") as fh:
+            head = fh.read(256)
+    except FileNotFoundError:
+        raise SyscallError(errno.ENOENT) from None
+    except IsADirectoryError:
+        raise SyscallError(errno.EACCES) from None
+    except OSError as e:
+        raise _oserr(e) from None
+    if head.startswith(b"#!") and depth < 4:
+        if not os.access(host, os.X_OK):
+            raise SyscallError(errno.EACCES)
+        line = head[2:].split(b"\n", 1)[0].strip()
+        if not line:
+            raise SyscallError(errno.ENOEXEC)
+        interp, _, arg = line.partition(b" ")
+        interp_guest = os.fsdecode(interp)
+        interp_host = k.vfs.host_path(interp_guest, t.process.cwd)
+        new_argv = [interp] + ([arg.strip()] if arg.strip() else []) + [os.fsencode(guest)] + argv[1:]
+        return _image_for(k, t, interp_host, interp_guest, new_argv, depth + 1)
+    try:
+        image = k.vfs.read_program(host, guest)
+    except LoadError as e:
+        raise SyscallError(e.errno, e.reason) from None
+    return image, argv
+
+
+def replace_image(k: Kernel, t: Thread, image, guest: str, argv: list[bytes], envp: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+    """The point of no return of execve: t's process gets a new image."""
+    from ..mm.space import AddressSpace
+
+    p = t.process
+    for other in list(p.threads):
+        if other is not t and other.alive:
+            exits.terminate_thread(k, other, f"execve by thread {t.tid}")
+    t.creator = None
+    t.created = []
+    p.main = t
+
+    assert p.space is not None and p.files is not None and p.sig is not None
+    p.space.users -= 1
+    if p.space.users == 0:
+        p.space.release()
+    p.space = AddressSpace(k.pool)
+    k._attach_budget(p)
+    if p.files.users > 1:
+        p.files.users -= 1
+        p.files = p.files.fork()
+    p.files.close_on_exec()
+    shared_sig = any(q.sig is p.sig for q in k.procs.values() if q is not p)
+    if shared_sig:
+        p.sig = p.sig.fork()
+    p.sig.reset_for_exec()
+    p.sig.pending = 0
+    t.altstack = (0, 2, 0)
+    k.exec_image(t, image, guest, argv, envp)
+    if p.vfork_parent is not None:
+        exits.release_vfork(k, p)
+    k.events.emit("exec", proc=p, path=guest, argv=argv)

@@ -1,0 +1,85 @@
+"""Violet's extension calls (numbers from VIOLET_BASE; guest/violet.h wraps them).
+
+    violet_kind(pid)          the process kind: 0 system, 1 application, 2 worker
+    violet_rights()           the calling process's rights (a Right bit mask)
+    violet_drop(mask)         drop rights; never gains any
+    violet_memstats(buf)      six u64: resident, shared, private pages,
+                              COW copies, zero fills, leaf copies
+    violet_creator(tid)       the tid of the thread that created `tid` (0: none)
+    violet_launch(path, argv) start an application (needs proc.launch)
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+from typing import TYPE_CHECKING
+
+from ..errors import LoadError, SyscallError
+from ..kernel.perms import Right
+from ..kernel.task import KIND_CODES, Kind
+from .table import VIOLET_BASE, syscall
+
+if TYPE_CHECKING:
+    from ..kernel.kernel import Kernel
+    from ..kernel.task import Thread
+
+VIOLET_KIND, VIOLET_RIGHTS, VIOLET_DROP, VIOLET_MEMSTATS, VIOLET_CREATOR, VIOLET_LAUNCH = range(VIOLET_BASE, VIOLET_BASE + 6)
+
+
+@syscall("violet_kind", "process", nr=VIOLET_KIND)
+def sys_violet_kind(k: Kernel, t: Thread, pid: int, *_: int) -> int:
+    p = t.process if pid == 0 else k.procs.get(pid)
+    if p is None:
+        raise SyscallError(errno.ESRCH)
+    return KIND_CODES[p.kind]
+
+
+@syscall("violet_rights", "process", nr=VIOLET_RIGHTS)
+def sys_violet_rights(k: Kernel, t: Thread, *_: int) -> int:
+    return int(t.process.perms.rights)
+
+
+@syscall("violet_drop", "process", nr=VIOLET_DROP)
+def sys_violet_drop(k: Kernel, t: Thread, mask: int, *_: int) -> int:
+    p = t.process
+    p.perms = p.perms.restrict(Right(mask & int(p.perms.rights)))
+    k.events.emit("drop", proc=p, rights=mask)
+    return 0
+
+
+@syscall("violet_memstats", "memory", nr=VIOLET_MEMSTATS)
+def sys_violet_memstats(k: Kernel, t: Thread, buf: int, *_: int) -> int:
+    space = t.process.space
+    assert space is not None
+    u = space.usage()
+    keys = ("resident", "shared", "private", "cow_copies", "zero_fills", "leaf_copies")
+    space.write(buf, struct.pack("<6Q", *(u[x] for x in keys)))
+    return 0
+
+
+@syscall("violet_creator", "thread", nr=VIOLET_CREATOR)
+def sys_violet_creator(k: Kernel, t: Thread, tid: int, *_: int) -> int:
+    target = t if tid == 0 else k.threads.get(tid)
+    if target is None:
+        raise SyscallError(errno.ESRCH)
+    return target.creator.tid if target.creator is not None else 0
+
+
+@syscall("violet_launch", "process", nr=VIOLET_LAUNCH, defer=True)
+def sys_violet_launch(k: Kernel, t: Thread, path: int, argv: int, *_: int) -> int:
+    from .fileio import _strings
+
+    k.require(t, Right.LAUNCH, "launch an application")
+    space = t.process.space
+    assert space is not None
+    prog = os.fsdecode(space.read_cstr(path))
+    args = _strings(t, argv) or [os.fsencode(prog)]
+    host = k.vfs.host_path(prog, t.process.cwd)
+    try:
+        p = k.spawn([os.fsencode(k.vfs.guest_path(host))] + args[1:], env=t.process.envp, kind=Kind.APPLICATION,
+                    user=t.process.user, perms=t.process.perms, cwd=t.process.cwd)
+    except LoadError as e:
+        raise SyscallError(e.errno, e.reason) from None
+    return p.pid
