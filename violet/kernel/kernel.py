@@ -137,6 +137,7 @@ class Kernel:
         self.boot_frames = self.pool.in_use
         self.started = time.monotonic()
         self.deadlock: list[str] | None = None
+        self.interrupted: int | None = None  # a host signal that ended the run
         self._stdio = self._std_files(stdin, stdout, stderr)
 
         self.cpu.on_fill = self._fill
@@ -209,7 +210,9 @@ class Kernel:
         space.on_charge = charge
 
     def new_thread(self, p: Process, creator: Thread | None) -> Thread:
-        t = Thread(self._new_id(), p, Context(self.cpu), creator)
+        """A runnable thread of p.  A process's first thread has tid == pid."""
+        tid = p.pid if not p.threads else self._new_id()
+        t = Thread(tid, p, Context(self.cpu), creator)
         if creator is not None:
             creator.created.append(t)
             t.priority = creator.priority
@@ -479,6 +482,9 @@ class Kernel:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             while self._anything_alive():
+                if self.interrupted is not None:
+                    self.kill_everything(f"violet received host signal {self.interrupted}")
+                    return 128 + self.interrupted
                 if deadline is not None and time.monotonic() >= deadline:
                     self.say(f"violet: timeout after {timeout:g} s; terminating every process")
                     self.kill_everything("timeout")
@@ -667,6 +673,11 @@ class Kernel:
         return ""
 
     # Ending everything ---------------------------------------------------
+
+    def interrupt(self, signo: int) -> None:
+        """From a host signal handler: end the run, killing every guest."""
+        self.interrupted = signo
+        self.cpu.stop()
 
     def kill_everything(self, reason: str) -> None:
         for p in list(self.init.children):

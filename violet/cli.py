@@ -1,0 +1,259 @@
+"""The `violet` command: run, cc, demo, syscalls.
+
+    violet run [options] PROG [ARGS...]
+    violet cc FILE.c ... -o OUT
+    violet demo
+    violet syscalls
+
+Exit status of `run` is the guest's, as a shell reports it: its exit code,
+or 128+N for a death by signal N; 126/127 when the program cannot be
+started; 124 on --timeout; 125 on a deadlock; 2 for a usage mistake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import KernelBug, LoadError, UsageError
+
+GUEST_DIR = Path(__file__).parent / "guest"
+ZIG_TARGET = ["-target", "x86_64-linux-musl", "-mcpu=baseline", "-static"]
+USAGE_STATUS = 2
+BUG_STATUS = 70  # EX_SOFTWARE
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("VIOLET_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "violet"
+    )
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _zig_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("ziglang")
+    except Exception:  # not installed as a distribution: still try to run it
+        return "unknown"
+
+
+def compile_c(sources: list[str], out: str, extra: list[str] | None = None, quiet: bool = False) -> int:
+    """Build a static x86-64 guest with zig cc; return zig's exit status."""
+    marker = cache_dir() / f"zig-libc-ready-{_zig_version()}"
+    if not marker.exists() and not quiet:
+        print("violet cc: the first build compiles the guest C library (musl); this takes about a minute, once.",
+              file=sys.stderr, flush=True)
+    cmd = [sys.executable, "-m", "ziglang", "cc", *ZIG_TARGET, f"-I{GUEST_DIR}", "-O2", *(extra or []), *sources, "-o", out]
+    try:
+        rc = subprocess.call(cmd)
+    except OSError as e:
+        print(f"violet cc: cannot run zig: {e}", file=sys.stderr)
+        return 127
+    if rc == 0:
+        marker.touch()
+    return rc
+
+
+def build_cached(source: Path, quiet: bool = False) -> Path:
+    """Compile `source` once into the cache (keyed by content and zig version)."""
+    digest = hashlib.sha256(source.read_bytes() + (GUEST_DIR / "violet.h").read_bytes() + _zig_version().encode()).hexdigest()[:16]
+    folder = cache_dir() / digest
+    folder.mkdir(exist_ok=True)
+    out = folder / source.stem
+    if not out.exists():
+        tmp = folder / (source.stem + ".tmp")
+        rc = compile_c([str(source)], str(tmp), quiet=quiet)
+        if rc != 0:
+            raise UsageError(f"could not build {source.name} (zig cc exit {rc})")
+        tmp.rename(out)
+    return out
+
+
+def _parse_env(items: list[str]) -> dict[str, str]:
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/"), "TERM": os.environ.get("TERM", "dumb")}
+    for item in items:
+        if "=" not in item:
+            raise UsageError(f"--env needs KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        env[key] = value
+    return env
+
+
+def _parse_user(text: str | None):  # type: ignore[no-untyped-def]
+    from .kernel.perms import User
+
+    if text is None:
+        return User(os.getuid(), os.environ.get("USER", "user"), os.getgid())
+    name, _, uid = text.partition(":")
+    if uid and not uid.isdigit():
+        raise UsageError(f"--user NAME[:UID], got {text!r}")
+    if name == "root":
+        return User(0, "root", 0)
+    n = int(uid) if uid else 1000
+    return User(n, name or "user", n)
+
+
+def _permissions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .kernel.kernel import parse_size
+    from .kernel.perms import Permissions, Right, parse_right
+
+    drop = Right(0)
+    for name in args.deny:
+        drop |= parse_right(name)
+    perms = Permissions()
+    mem_pages = parse_size(args.mem_budget) // 4096 if args.mem_budget else None
+    for value, flag in ((args.max_procs, "--max-procs"), (args.max_threads, "--max-threads")):
+        if value is not None and value < 1:
+            raise UsageError(f"{flag} must be at least 1")
+    return perms.restrict(drop, mem_pages, args.max_procs, args.max_threads)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .kernel.kernel import Kernel
+    from .kernel.task import Kind
+
+    if not args.prog:
+        raise UsageError("violet run needs a program")
+    kernel = Kernel(mem=args.mem, root=args.root, quiet=args.quiet, slice_ms=args.slice_ms)
+    if args.trace or args.trace_file:
+        from .trace.strace import attach_tracer
+
+        attach_tracer(kernel, args.trace_file, args.trace_filter)
+    try:
+        kernel.spawn(
+            [args.prog, *args.args],
+            env=_parse_env(args.env),
+            kind=Kind.SYSTEM if args.system else Kind.APPLICATION,
+            user=_parse_user(args.user),
+            perms=_permissions(args),
+        )
+    except LoadError as e:
+        print(f"violet: {e}", file=sys.stderr)
+        return e.status
+    _forward_host_signals(kernel)
+    status = kernel.run(timeout=args.timeout)
+    if args.stats:
+        from .trace.report import print_stats
+
+        print_stats(kernel, sys.stderr)
+    if args.tree:
+        from .trace.report import print_tree
+
+        print_tree(kernel, sys.stderr)
+    if kernel.interrupted is not None:
+        return 128 + kernel.interrupted
+    return status
+
+
+def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl-C or SIGTERM to violet ends the guest tree (the cascade rule)."""
+
+    def handler(signo: int, _frame: object) -> None:
+        kernel.interrupt(signo)
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, handler)
+
+
+def cmd_cc(argv: list[str]) -> int:
+    if not argv or "-o" not in argv:
+        raise UsageError("usage: violet cc FILE.c ... -o OUT")
+    i = argv.index("-o")
+    if i + 1 >= len(argv):
+        raise UsageError("-o needs a file name")
+    out = argv[i + 1]
+    rest = argv[:i] + argv[i + 2 :]
+    return compile_c(rest, out)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .kernel.kernel import Kernel
+
+    print("Building the demo guest (cached after the first time)...", file=sys.stderr, flush=True)
+    binary = build_cached(GUEST_DIR / "demo.c")
+    print(f"Running {binary.name} under Violet:\n", file=sys.stderr, flush=True)
+    kernel = Kernel(mem="1G")
+    kernel.spawn([str(binary)])
+    status = kernel.run()
+    from .trace.report import print_tree
+
+    print("\nThe process tree Violet kept:", flush=True)
+    print_tree(kernel, sys.stdout)
+    return status
+
+
+def cmd_syscalls(args: argparse.Namespace) -> int:
+    from .syscalls.table import load_all
+
+    for nr, e in sorted(load_all().items()):
+        note = f"  {e.note}" if e.note else ""
+        print(f"{nr:6d}  {e.name:22s} {e.support.value:8s} {e.cls:8s}{note}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="violet", description="Run static x86-64 Linux programs under Violet's kernel.")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a static program under Violet")
+    run.add_argument("prog", nargs="?")
+    run.add_argument("args", nargs=argparse.REMAINDER)
+    run.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="set a variable (repeatable)")
+    run.add_argument("--mem", default="2G", help="physical memory of the kernel (default 2G)")
+    run.add_argument("--root", default="/", help="host directory that is the guest's / (default: the host's /)")
+    run.add_argument("--user", help="run as NAME[:UID] (default: your own user)")
+    run.add_argument("--deny", action="append", default=[], metavar="RIGHT",
+                     help="drop a right: proc.spawn, proc.thread, proc.launch, proc.signal, proc.exec, fs.read, fs.write")
+    run.add_argument("--mem-budget", metavar="SIZE", help="private memory the program may own, e.g. 64M")
+    run.add_argument("--max-procs", type=int, metavar="N", help="processes alive at once in the program's tree")
+    run.add_argument("--max-threads", type=int, metavar="N", help="threads alive at once per process")
+    run.add_argument("--system", action="store_true", help="launch as a system process instead of an application")
+    run.add_argument("--timeout", type=float, metavar="SECONDS", help="end the whole guest tree after this long")
+    run.add_argument("--slice-ms", type=float, default=10.0, help="scheduler time slice (default 10 ms)")
+    run.add_argument("--quiet", "-q", action="store_true", help="no kernel messages on stderr")
+    run.add_argument("--trace", action="store_true", help="print every syscall to stderr")
+    run.add_argument("--trace-file", metavar="FILE", help="write the trace to FILE")
+    run.add_argument("--trace-filter", metavar="CLASSES", help="comma-separated classes or names, e.g. process,mmap")
+    run.add_argument("--stats", action="store_true", help="print per-process figures at exit")
+    run.add_argument("--tree", action="store_true", help="print the process and thread tree at exit")
+
+    sub.add_parser("cc", help="compile a guest program: violet cc FILE.c -o OUT", add_help=False)
+    sub.add_parser("demo", help="build and run the bundled example")
+    sub.add_parser("syscalls", help="list the syscalls Violet implements")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv and argv[0] == "cc":
+            return cmd_cc(argv[1:])
+        args = build_parser().parse_args(argv)
+        handler = {"run": cmd_run, "demo": cmd_demo, "syscalls": cmd_syscalls}[args.command]
+        code = handler(args)
+    except UsageError as e:
+        print(f"violet: {e}", file=sys.stderr)
+        code = USAGE_STATUS
+    except KernelBug as e:
+        print(f"violet: internal error (a kernel bug, please report it): {e}", file=sys.stderr)
+        code = BUG_STATUS
+    except BrokenPipeError:
+        code = 0
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
