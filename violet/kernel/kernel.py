@@ -132,6 +132,7 @@ class Kernel:
         self._fault: tuple[int, int] | None = None
         self._code_stale = False
         self.crashes: list[Crash] = []
+        self.bugs: list[tuple[str, BaseException]] = []  # kernel bugs met while running
         self.enosys_seen: set[int] = set()
         self.futexes: dict[object, deque[Thread]] = {}
         self.boot_frames = self.pool.in_use
@@ -365,6 +366,11 @@ class Kernel:
             if in_hook:
                 self.cpu.stop()
             return
+        except Exception as exc:  # a kernel bug: the guest must not see it as an errno
+            self.kernel_bug(t, entry.name, exc)
+            if in_hook:
+                self.cpu.stop()
+            return
         if t.alive:
             self.set_result(t, ret)
         if tracing:
@@ -375,6 +381,21 @@ class Kernel:
                 self.cpu.stop()
 
     _fault_oom = False
+
+    def kernel_bug(self, t: Thread, where: str, exc: BaseException) -> None:
+        """A handler raised something other than SyscallError: a kernel bug.
+
+        The calling process is killed (SIGSYS) so the kernel stays
+        consistent; the bug is reported on one line and kept in `bugs`.
+        """
+        import traceback
+
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" ({os.path.basename(frame.filename)}:{frame.lineno})" if frame else ""
+        self.bugs.append((where, exc))
+        self.say(f"violet: kernel bug in {where}: {type(exc).__name__}: {exc}{at}; "
+                 f"process {t.process.name}[{t.process.pid}] killed")
+        exits.kill_process(self, t.process, 31, f"kernel bug in {where}")
 
     def _interrupt(self, intno: int) -> None:
         self._trap = intno
@@ -456,6 +477,9 @@ class Kernel:
             return False
         except NoReturn:
             return t.alive and t.state is ThreadState.RUNNABLE
+        except Exception as exc:  # a kernel bug in the retry
+            self.kernel_bug(t, blk.reason, exc)
+            return False
         if not t.alive:
             return False
         self.set_result(t, ret)
@@ -574,7 +598,13 @@ class Kernel:
                 timeout = max(50, min(timeout, left))
         self.stats.slices += 1
         begun = time.perf_counter()
-        err = self.cpu.run(self.cpu.read(cpu_mod.RIP), timeout)
+        try:
+            err = self.cpu.run(self.cpu.read(cpu_mod.RIP), timeout)
+        except Exception as exc:  # raised by a hook: a kernel bug
+            t.cpu_time += time.perf_counter() - begun
+            self._deferred = None
+            self.kernel_bug(t, "the MMU or syscall hook", exc)
+            return
         t.cpu_time += time.perf_counter() - begun
 
         if self._deferred is not None:

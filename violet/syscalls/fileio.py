@@ -170,6 +170,26 @@ def sys_ioctl(k: Kernel, t: Thread, fd: int, req: int, arg: int, *_: int) -> int
     return got
 
 
+@syscall("sendfile", "file", Support.PARTIAL, "copies through the kernel; no zero-copy")
+def sys_sendfile(k: Kernel, t: Thread, out_fd: int, in_fd: int, offp: int, count: int, *_: int) -> int:
+    files = _files(t)
+    src, dst = files.get(in_fd), files.get(out_fd)
+    if not src.readable or not dst.writable:
+        raise SyscallError(errno.EBADF)
+    count = min(count, 1 << 20)
+    if offp:
+        if not isinstance(src, HostFile):
+            raise SyscallError(errno.ESPIPE)
+        off = _space(t).read_u64(offp)
+        data = src.pread(count, off)
+        _space(t).write_u64(offp, off + len(data))
+    else:
+        data = _blocking(k, t, src, lambda: src.read(count), f"sendfile from fd {in_fd}")
+    if not data:
+        return 0
+    return _blocking(k, t, dst, lambda: _write_to(k, t, dst, data), f"sendfile to fd {out_fd}")
+
+
 # Descriptors -----------------------------------------------------------------
 
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_GETLK, F_SETLK, F_SETLKW = 0, 1, 2, 3, 4, 5, 6, 7
@@ -348,15 +368,23 @@ def sys_creat(k: Kernel, t: Thread, addr: int, mode: int, *_: int) -> int:
 
 
 def pack_stat(s: os.stat_result) -> bytes:
-    def ts(v: float) -> tuple[int, int]:
-        ns = int(v * 1e9)
+    """struct stat of x86-64 Linux (144 bytes) from a host stat result."""
+
+    def field(name: str, default: int = 0) -> int:
+        v = getattr(s, name, None)
+        return default if v is None else int(v)
+
+    def ts(i: int, name: str) -> tuple[int, int]:
+        ns = getattr(s, name, None)
+        if ns is None:
+            ns = int(float(s[i]) * 1e9)
         return ns // 1_000_000_000, ns % 1_000_000_000
 
-    a, m, c = ts(s.st_atime), ts(s.st_mtime), ts(s.st_ctime)
+    a, m, c = ts(7, "st_atime_ns"), ts(8, "st_mtime_ns"), ts(9, "st_ctime_ns")
     return struct.pack(
         "<QQQIII4xQqqq6q24x",
-        s.st_dev if hasattr(s, "st_dev") and s.st_dev else 0, s.st_ino, s.st_nlink, s.st_mode, s.st_uid, s.st_gid,
-        getattr(s, "st_rdev", 0), s.st_size, getattr(s, "st_blksize", 4096), getattr(s, "st_blocks", 0), *a, *m, *c,
+        field("st_dev"), field("st_ino"), field("st_nlink", 1), field("st_mode"), field("st_uid"), field("st_gid"),
+        field("st_rdev"), field("st_size"), field("st_blksize", 4096), field("st_blocks"), *a, *m, *c,
     )
 
 
