@@ -200,15 +200,7 @@ class Kernel:
 
     def _attach_budget(self, p: Process) -> None:
         assert p.space is not None
-        space = p.space
-
-        def charge(npages: int) -> None:
-            budget = p.perms.mem_pages
-            if budget is not None and space.usage_private_estimate + npages > budget:
-                raise SyscallError(errno.ENOMEM, "memory budget exhausted")
-            space.usage_private_estimate += npages
-
-        space.on_charge = charge
+        p.space.budget_pages = p.perms.mem_pages
 
     def new_thread(self, p: Process, creator: Thread | None) -> Thread:
         """A runnable thread of p.  A process's first thread has tid == pid."""

@@ -35,7 +35,7 @@ import errno
 from bisect import bisect_right
 from dataclasses import dataclass
 from enum import IntFlag
-from typing import Callable, Iterator
+from typing import Iterator
 
 from ..errors import SyscallError
 from .frames import ZERO_FRAME, FramePool
@@ -179,11 +179,12 @@ class AddressSpace:
         self.counters = MemCounters()
         self.tlb_stale = False
         self.users = 1  # processes using this space (CLONE_VM children share it)
-        self.usage_private_estimate = 0  # frames charged against the budget
+        # Private frames this space allocated (zero fills, COW copies) and
+        # has not freed: what a memory budget is checked against.
+        self.charged = 0
+        self.budget_pages: int | None = None
         self.brk_start = 0
         self.brk = 0
-        self.budget_pages: int | None = None  # private frames this space may own
-        self.on_charge: Callable[[int], None] | None = None
         self._last: Mapping | None = None
 
     # Mapping lookup -----------------------------------------------------
@@ -301,8 +302,14 @@ class AddressSpace:
         return frame
 
     def _charge(self, npages: int) -> None:
-        if self.on_charge is not None:
-            self.on_charge(npages)
+        """Account npages new private frames; ENOMEM past the budget."""
+        if self.budget_pages is not None and self.charged + npages > self.budget_pages:
+            raise SyscallError(errno.ENOMEM, "memory budget exhausted")
+        self.charged += npages
+
+    def can_commit(self, npages: int) -> bool:
+        """Could a new private mapping of npages ever be filled within the budget?"""
+        return self.budget_pages is None or self.charged + npages <= self.budget_pages
 
     # Creating and removing mappings --------------------------------------
 
@@ -403,20 +410,25 @@ class AddressSpace:
                 continue
             leaf = self._own_leaf(li)
             ptes = leaf.ptes
+            refs = pool.refs
             for i in range(lo, hi):
                 f = ptes[i]
                 if f:
                     ptes[i] = 0
                     leaf.present -= 1
+                    if refs[f] == 1:
+                        self.charged -= 1
                     pool.put(f)
         self.tlb_stale = True
 
     def _release_leaf(self, leaf: Leaf) -> None:
         leaf.refs -= 1
         if leaf.refs == 0:
-            put = self.pool.put
+            put, refs = self.pool.put, self.pool.refs
             for f in leaf.ptes:
                 if f:
+                    if refs[f] == 1:
+                        self.charged -= 1
                     put(f)
 
     def protect(self, start: int, length: int, prot: Prot) -> None:
@@ -508,6 +520,7 @@ class AddressSpace:
             child.leaves[li] = leaf
         child.brk_start, child.brk = self.brk_start, self.brk
         child.budget_pages = self.budget_pages
+        child.charged = 0  # the child owns nothing until it writes
         self.tlb_stale = True
         return child
 

@@ -56,7 +56,7 @@ def sys_brk(k: Kernel, t: Thread, addr: int, *_: int) -> int:
         return space.brk
     old_top, new_top = page_up(space.brk), page_up(addr)
     if new_top > old_top:
-        if space.overlaps(old_top, new_top) or new_top > USER_TOP:
+        if space.overlaps(old_top, new_top) or new_top > USER_TOP or not space.can_commit((new_top - old_top) >> 12):
             return space.brk
         heap = space.find(old_top - 1) if old_top > space.brk_start else None
         if heap is not None and heap.name == "[heap]" and heap.end == old_top:
@@ -94,6 +94,8 @@ def sys_mmap(k: Kernel, t: Thread, addr: int, length: int, prot: int, flags: int
     else:
         start = space.find_free(length, addr & ~(PAGE - 1))
     shared = kind != MapFlag.PRIVATE
+    if prot & Prot.WRITE and not space.can_commit(length >> 12):
+        raise SyscallError(errno.ENOMEM, "mapping larger than the memory budget left")
     if flags & MapFlag.ANONYMOUS:
         m = space.map_anon(start, length, Prot(prot), shared=shared, name="[anon]" if not shared else "[shmem]")
     else:
