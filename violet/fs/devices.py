@@ -63,6 +63,10 @@ def device_for(k: Kernel, t: Thread, path: str) -> OpenFile | None:
         files = t.process.files
         assert files is not None
         return files.get(fdname)
+    if path.startswith("/proc"):
+        from .procfs import proc_file
+
+        return proc_file(k, t, path)
     if path == "/dev/tty":
         f = k._stdio[0]
         if getattr(f, "is_tty", False):

@@ -674,6 +674,8 @@ def sys_execveat(k: Kernel, t: Thread, dirfd: int, path: int, argv: int, envp: i
 def _execve(k: Kernel, t: Thread, dirfd: int, path: int, argv_p: int, envp_p: int, flags: int) -> int:
     k.require(t, Right.EXEC, "execve", errno.EACCES)
     guest = os.fsdecode(_space(t).read_cstr(path))
+    if guest in ("/proc/self/exe", f"/proc/{t.process.pid}/exe"):
+        guest = t.process.exe
     argv, envp = _strings(t, argv_p), _strings(t, envp_p)
     host = _path(k, t, dirfd, path, empty_ok=bool(flags & AT_EMPTY_PATH))
     image, argv = _image_for(k, t, host, guest, argv, 0)
