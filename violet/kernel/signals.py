@@ -141,8 +141,7 @@ def send_process(k: Kernel, p: Process, sig: int, info: Info) -> None:
     p.sig.pending |= bit(sig)
     p.sig.infos.setdefault(sig, info)
     for t in p.threads:
-        if t.alive and not t.sigmask & bit(sig):
-            _interrupt(k, t)
+        if t.alive and _offer(k, t, sig):
             break
 
 
@@ -161,8 +160,32 @@ def send_thread(k: Kernel, t: Thread, sig: int, info: Info) -> None:
         return
     t.sig_pending |= bit(sig)
     p.sig.infos.setdefault(sig, info)
-    if not t.sigmask & bit(sig):
-        _interrupt(k, t)
+    _offer(k, t, sig)
+
+
+def _waits_for(t: Thread, sig: int) -> bool:
+    """t is blocked in rt_sigtimedwait(2) for a set that holds sig.
+
+    Such a thread blocks sig in its mask, yet takes it: the wait's Block
+    key is ("sigwait", tid, set)."""
+    blk = t.block
+    if t.state is not ThreadState.BLOCKED or blk is None:
+        return False
+    key = blk.key
+    return isinstance(key, tuple) and key[0] == "sigwait" and bool(key[2] & bit(sig))
+
+
+def _offer(k: Kernel, t: Thread, sig: int) -> bool:
+    """A newly pending sig may be taken by t: wake t if it waits for sig in
+    sigtimedwait, or interrupt its blocking call if sig is not blocked.
+    False if t blocks sig (another thread must take it)."""
+    if _waits_for(t, sig):
+        k.wake(t)
+        return True
+    if t.sigmask & bit(sig):
+        return False
+    _interrupt(k, t)
+    return True
 
 
 def _interrupt(k: Kernel, t: Thread) -> None:

@@ -136,14 +136,11 @@ def sys_rt_sigtimedwait(k: Kernel, t: Thread, setp: int, info: int, timeout: int
             return signo
         if t.timed_out or (deadline is not None and time.monotonic() >= deadline):
             raise SyscallError(errno.EAGAIN)
-        raise Block("sigtimedwait", attempt, deadline, key=("sigwait", t.tid))
+        raise Block("sigtimedwait", attempt, deadline, key=("sigwait", t.tid, wanted))
 
-    saved = t.sigmask
-    t.sigmask &= ~wanted  # wanted signals must be able to wake us
-    try:
-        return attempt()
-    finally:
-        t.sigmask = saved
+    # The mask stays as it is: a sender finds the waiter by its Block key
+    # (kernel/signals.py, _offer) and wakes it even though it blocks the signal.
+    return attempt()
 
 
 @syscall("sigaltstack", "signal")
