@@ -1,0 +1,180 @@
+/* pm_fork: fork's return values, memory isolation, getppid, PID
+ * uniqueness and vfork.  One property per mode (argv[1]); the program
+ * prints "ok MODE" and exits 0 when the property holds, or prints
+ * "FAIL: why" and exits 1.  Children report through pipes and exit
+ * statuses; only the top process prints.  Runs natively and under Violet.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void say(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (write(1, buf, (size_t)n) < 0)
+        _exit(3);
+}
+
+#define CHECK(cond, ...) do { if (!(cond)) { say("FAIL: " __VA_ARGS__); say("\n"); _exit(1); } } while (0)
+
+static void put(int fd, long v)
+{
+    CHECK(write(fd, &v, sizeof v) == sizeof v, "write to pipe: %s", strerror(errno));
+}
+
+static long get(int fd)
+{
+    long v;
+    CHECK(read(fd, &v, sizeof v) == sizeof v, "read from pipe: %s", strerror(errno));
+    return v;
+}
+
+/* Reap `pid` and insist it exited with status 0. */
+static void reap_ok(pid_t pid)
+{
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid(%d): %s", (int)pid, strerror(errno));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d failed (status %#x)", (int)pid, st);
+}
+
+/* fork returns 0 in the child and the child's pid in the parent. */
+static void mode_retval(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        put(p[1], 0);  /* what fork returned here */
+        put(p[1], getpid());
+        _exit(0);
+    }
+    long ret = get(p[0]), child = get(p[0]);
+    CHECK(ret == 0, "fork returned %ld in the child", ret);
+    CHECK(pid == child, "fork returned %d in the parent, the child's pid is %ld", (int)pid, child);
+    CHECK(pid != getpid(), "the child has the parent's pid");
+    reap_ok(pid);
+}
+
+static int global = 1;
+
+/* Writes after fork, in either process, are private to the writer. */
+static void mode_isolation(void)
+{
+    int to_child[2], to_parent[2];
+    CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0, "pipe");
+    int *heap = malloc(64 * 1024);
+    CHECK(heap != NULL, "malloc");
+    heap[0] = heap[10000] = 1;
+    volatile int stack = 1;
+
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* The child writes; the parent checks, then writes; we check. */
+        global = 2, heap[0] = 2, heap[10000] = 2, stack = 2;
+        put(to_parent[1], 1);
+        get(to_child[0]);
+        CHECK(global == 2 && heap[0] == 2 && heap[10000] == 2 && stack == 2,
+              "the parent's write reached the child: %d %d %d %d", global, heap[0], heap[10000], stack);
+        _exit(0);
+    }
+    get(to_parent[0]);
+    CHECK(global == 1 && heap[0] == 1 && heap[10000] == 1 && stack == 1,
+          "the child's write reached the parent: %d %d %d %d", global, heap[0], heap[10000], stack);
+    global = 3, heap[0] = 3, heap[10000] = 3, stack = 3;
+    put(to_child[1], 1);
+    reap_ok(pid);
+    CHECK(global == 3 && heap[0] == 3 && heap[10000] == 3 && stack == 3, "the parent lost its own write");
+}
+
+/* getppid in a child (and a grandchild) is its parent's pid. */
+static void mode_getppid(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    pid_t me = getpid();
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        CHECK(getppid() == me, "child: getppid() = %d, parent is %d", (int)getppid(), (int)me);
+        pid_t g = fork();
+        CHECK(g >= 0, "fork: %s", strerror(errno));
+        if (g == 0) {
+            put(p[1], getppid());
+            _exit(0);
+        }
+        CHECK(get(p[0]) == getpid(), "grandchild: getppid() is not the child's pid");
+        reap_ok(g);
+        _exit(0);
+    }
+    reap_ok(pid);
+}
+
+/* 200 children forked and reaped one after the other get 200 distinct,
+ * increasing pids (no pid is reused while the run lasts). */
+static void mode_pids(void)
+{
+    enum { N = 200 };
+    static pid_t pids[N];
+    for (int i = 0; i < N; i++) {
+        pid_t pid = fork();
+        CHECK(pid >= 0, "fork %d: %s", i, strerror(errno));
+        if (pid == 0)
+            _exit(0);
+        reap_ok(pid);
+        pids[i] = pid;
+    }
+    for (int i = 1; i < N; i++)
+        CHECK(pids[i] > pids[i - 1], "pid %d (%d) is not above pid %d (%d)", i, (int)pids[i], i - 1, (int)pids[i - 1]);
+    for (int i = 0; i < N; i++)
+        CHECK(pids[i] != getpid(), "a child got the parent's pid");
+    say("pids %d..%d\n", (int)pids[0], (int)pids[N - 1]);
+}
+
+static volatile int vfork_flag;
+static volatile pid_t vfork_seen;
+
+/* vfork: the parent is suspended until the child _exits, and they share
+ * memory meanwhile, so the parent sees what the child stored. */
+static void mode_vfork(void)
+{
+    vfork_flag = 0;
+    pid_t pid = vfork();
+    if (pid == 0) {
+        vfork_seen = getpid();
+        vfork_flag = 1;
+        _exit(7);
+    }
+    CHECK(pid > 0, "vfork: %s", strerror(errno));
+    CHECK(vfork_flag == 1, "the parent resumed before the vfork child exited");
+    CHECK(vfork_seen == pid, "vfork returned %d, the child's pid is %d", (int)pid, (int)vfork_seen);
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7, "vfork child status %#x", st);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct { const char *name; void (*run)(void); } modes[] = {
+        {"retval", mode_retval}, {"isolation", mode_isolation}, {"getppid", mode_getppid},
+        {"pids", mode_pids}, {"vfork", mode_vfork},
+    };
+    for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++) {
+        if (strcmp(argv[1], modes[i].name) == 0) {
+            modes[i].run();
+            say("ok %s\n", argv[1]);
+            return 0;
+        }
+    }
+    say("usage: pm_fork retval|isolation|getppid|pids|vfork\n");
+    return 2;
+}

@@ -1,0 +1,237 @@
+/* pm_wait: wait4 and waitid selectors, WNOHANG, ECHILD and the status
+ * encoding.  One property per mode (argv[1]); prints "ok MODE" and exits 0
+ * when it holds, "FAIL: why" and exit 1 otherwise.  A child is made a
+ * zombie before it is waited for by waitid(WEXITED|WNOWAIT), never by
+ * sleeping.  Runs natively and under Violet.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void say(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (write(1, buf, (size_t)n) < 0)
+        _exit(3);
+}
+
+#define CHECK(cond, ...) do { if (!(cond)) { say("FAIL: " __VA_ARGS__); say("\n"); _exit(1); } } while (0)
+
+/* A child that exits with `code` at once. */
+static pid_t child_exiting(int code)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0)
+        _exit(code);
+    return pid;
+}
+
+/* A child that blocks until `gate` (a pipe's read end) gets a byte or EOF,
+ * then exits with `code`. */
+static pid_t child_gated(int gate, int code)
+{
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        char c;
+        if (read(gate, &c, 1) < 0)
+            _exit(100);
+        _exit(code);
+    }
+    return pid;
+}
+
+/* Block until `pid` has ended, leaving it a zombie. */
+static void until_zombie(pid_t pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0, "waitid(WNOWAIT, %d): %s", (int)pid, strerror(errno));
+    CHECK(si.si_pid == pid, "waitid(WNOWAIT) reported pid %d, not %d", (int)si.si_pid, (int)pid);
+}
+
+static int status_of(pid_t pid, int options)
+{
+    int st = -1;
+    pid_t got = waitpid(pid, &st, options);
+    CHECK(got == pid, "waitpid(%d) returned %d: %s", (int)pid, (int)got, strerror(errno));
+    return st;
+}
+
+/* wait4(pid > 0) collects that child, not another zombie. */
+static void mode_pid(void)
+{
+    pid_t a = child_exiting(1), b = child_exiting(2);
+    until_zombie(a);
+    until_zombie(b);
+    int st;
+    CHECK(wait4(b, &st, 0, NULL) == b, "wait4(b): %s", strerror(errno));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "b's status %#x", st);
+    CHECK(wait4(a, &st, 0, NULL) == a, "wait4(a): %s", strerror(errno));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1, "a's status %#x", st);
+    CHECK(wait4(a, &st, WNOHANG, NULL) == -1 && errno == ECHILD, "a reaped twice");
+}
+
+/* wait4(-1) collects every child once, each with its own status. */
+static void mode_any(void)
+{
+    enum { N = 5 };
+    pid_t pids[N];
+    int seen[N] = {0};
+    for (int i = 0; i < N; i++)
+        pids[i] = child_exiting(10 + i);
+    for (int n = 0; n < N; n++) {
+        int st;
+        pid_t got = wait4(-1, &st, 0, NULL);
+        CHECK(got > 0, "wait4(-1) number %d: %s", n, strerror(errno));
+        int i = 0;
+        while (i < N && pids[i] != got)
+            i++;
+        CHECK(i < N, "wait4(-1) returned %d, not a child", (int)got);
+        CHECK(!seen[i]++, "child %d collected twice", (int)got);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 10 + i, "child %d: status %#x", (int)got, st);
+    }
+    CHECK(wait4(-1, NULL, 0, NULL) == -1 && errno == ECHILD, "wait4(-1) after the last child: not ECHILD");
+}
+
+/* wait4(0) collects only children in the caller's process group, and
+ * wait4(-pgid) only those of group pgid. */
+static void mode_pgrp(void)
+{
+    pid_t same = child_exiting(3);
+    int gate[2];
+    CHECK(pipe(gate) == 0, "pipe");
+    pid_t other = child_gated(gate[0], 4);
+    /* The parent moves `other` into a group of its own (the race-free idiom:
+     * whichever of the two calls comes second finds it done already). */
+    CHECK(setpgid(other, other) == 0, "setpgid(other): %s", strerror(errno));
+    CHECK(getpgid(other) == other, "getpgid(other) = %d", (int)getpgid(other));
+    CHECK(getpgid(same) == getpgrp(), "the first child left the parent's group");
+    close(gate[1]);
+    until_zombie(same);
+    until_zombie(other);
+
+    int st;
+    CHECK(wait4(0, &st, 0, NULL) == same, "wait4(0) did not collect the child in the group: %s", strerror(errno));
+    CHECK(WEXITSTATUS(st) == 3, "status %#x", st);
+    CHECK(wait4(0, &st, WNOHANG, NULL) == -1 && errno == ECHILD, "wait4(0) with no child in the group: not ECHILD");
+    CHECK(wait4(-getpgrp(), &st, WNOHANG, NULL) == -1 && errno == ECHILD, "wait4(-own group): not ECHILD");
+    CHECK(wait4(-other, &st, 0, NULL) == other, "wait4(-pgid) did not collect the child: %s", strerror(errno));
+    CHECK(WEXITSTATUS(st) == 4, "status %#x", st);
+}
+
+/* WNOHANG returns 0 while a child lives; a blocking wait then collects it. */
+static void mode_wnohang(void)
+{
+    int gate[2];
+    CHECK(pipe(gate) == 0, "pipe");
+    pid_t pid = child_gated(gate[0], 5);
+    int st = 12345;
+    CHECK(waitpid(pid, &st, WNOHANG) == 0, "waitpid(WNOHANG) on a live child did not return 0");
+    CHECK(waitpid(-1, &st, WNOHANG) == 0, "waitpid(-1, WNOHANG) on a live child did not return 0");
+    CHECK(write(gate[1], "x", 1) == 1, "write");
+    st = status_of(pid, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 5, "status %#x", st);
+}
+
+/* Waiting with no children, or for a pid that is not a child, is ECHILD. */
+static void mode_echild(void)
+{
+    int st;
+    CHECK(wait4(-1, &st, 0, NULL) == -1 && errno == ECHILD, "wait4(-1) without children");
+    CHECK(wait4(-1, &st, WNOHANG, NULL) == -1 && errno == ECHILD, "wait4(-1, WNOHANG) without children");
+    CHECK(wait4(0, &st, 0, NULL) == -1 && errno == ECHILD, "wait4(0) without children");
+    CHECK(wait4(getpid(), &st, 0, NULL) == -1 && errno == ECHILD, "wait4(own pid)");
+    CHECK(wait4(getppid(), &st, 0, NULL) == -1 && errno == ECHILD, "wait4(parent's pid)");
+    siginfo_t si;
+    CHECK(waitid(P_ALL, 0, &si, WEXITED) == -1 && errno == ECHILD, "waitid(P_ALL) without children");
+    pid_t pid = child_exiting(0);
+    status_of(pid, 0);
+    CHECK(wait4(pid, &st, 0, NULL) == -1 && errno == ECHILD, "wait4 on a reaped child");
+}
+
+/* The wait status encodes an exit code or the killing signal. */
+static void mode_status(void)
+{
+    static const int codes[] = {0, 1, 42, 255};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        int st = status_of(child_exiting(codes[i]), 0);
+        CHECK(WIFEXITED(st) && !WIFSIGNALED(st), "exit(%d): status %#x not 'exited'", codes[i], st);
+        CHECK(WEXITSTATUS(st) == codes[i], "exit(%d): WEXITSTATUS %d", codes[i], WEXITSTATUS(st));
+    }
+
+    /* exit codes are taken modulo 256 */
+    int st = status_of(child_exiting(256 + 9), 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 9, "exit(265): status %#x", st);
+
+    /* a child that raises a fatal signal */
+    static const int sigs[] = {SIGTERM, SIGUSR1, SIGKILL};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        pid_t pid = fork();
+        CHECK(pid >= 0, "fork");
+        if (pid == 0) {
+            raise(sigs[i]);
+            _exit(99);
+        }
+        st = status_of(pid, 0);
+        CHECK(WIFSIGNALED(st) && !WIFEXITED(st), "raise(%d): status %#x not 'signaled'", sigs[i], st);
+        CHECK(WTERMSIG(st) == sigs[i], "raise(%d): WTERMSIG %d", sigs[i], WTERMSIG(st));
+    }
+}
+
+/* waitid(P_PID) and waitid(P_ALL) with WEXITED fill in the siginfo. */
+static void mode_waitid(void)
+{
+    siginfo_t si;
+    pid_t pid = child_exiting(7);
+    memset(&si, 0xff, sizeof si);
+    CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED) == 0, "waitid(P_PID): %s", strerror(errno));
+    CHECK(si.si_signo == SIGCHLD, "si_signo %d", si.si_signo);
+    CHECK(si.si_code == CLD_EXITED, "si_code %d", si.si_code);
+    CHECK(si.si_pid == pid, "si_pid %d, not %d", (int)si.si_pid, (int)pid);
+    CHECK(si.si_status == 7, "si_status %d", si.si_status);
+    CHECK(si.si_uid == getuid(), "si_uid %d", (int)si.si_uid);
+    CHECK(waitpid(pid, NULL, WNOHANG) == -1 && errno == ECHILD, "waitid did not reap the child");
+
+    int gate[2];
+    CHECK(pipe(gate) == 0, "pipe");
+    pid = child_gated(gate[0], 0);
+    memset(&si, 0xff, sizeof si);
+    CHECK(waitid(P_ALL, 0, &si, WEXITED | WNOHANG) == 0, "waitid(WNOHANG): %s", strerror(errno));
+    CHECK(si.si_pid == 0, "waitid(WNOHANG) on a live child: si_pid %d", (int)si.si_pid);
+    CHECK(kill(pid, SIGTERM) == 0, "kill: %s", strerror(errno));
+    memset(&si, 0, sizeof si);
+    CHECK(waitid(P_ALL, 0, &si, WEXITED) == 0, "waitid(P_ALL): %s", strerror(errno));
+    CHECK(si.si_pid == pid, "si_pid %d, not %d", (int)si.si_pid, (int)pid);
+    CHECK(si.si_code == CLD_KILLED, "si_code %d", si.si_code);
+    CHECK(si.si_status == SIGTERM, "si_status %d", si.si_status);
+    CHECK(waitid(P_ALL, 0, &si, WEXITED) == -1 && errno == ECHILD, "waitid(P_ALL) after the last child");
+    CHECK(waitid(P_PID, (id_t)pid, &si, 0) == -1 && errno == EINVAL, "waitid without WEXITED etc. is not EINVAL");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct { const char *name; void (*run)(void); } modes[] = {
+        {"pid", mode_pid}, {"any", mode_any}, {"pgrp", mode_pgrp}, {"wnohang", mode_wnohang},
+        {"echild", mode_echild}, {"status", mode_status}, {"waitid", mode_waitid},
+    };
+    for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++) {
+        if (strcmp(argv[1], modes[i].name) == 0) {
+            modes[i].run();
+            say("ok %s\n", argv[1]);
+            return 0;
+        }
+    }
+    say("usage: pm_wait pid|any|pgrp|wnohang|echild|status|waitid\n");
+    return 2;
+}
