@@ -231,7 +231,10 @@ class Kernel:
         """Start a program as a new process (an application, a child of init).
 
         Raises LoadError when the program cannot be loaded (with the shell
-        status 126/127), UsageError for bad arguments.
+        status 126/127), UsageError for bad arguments.  A str argument or
+        variable is encoded as the host encodes file names (os.fsencode), so
+        bytes that are not UTF-8 (sys.argv carries them as surrogates) arrive
+        unchanged.
         """
         if isinstance(kind, str):
             try:
@@ -242,13 +245,13 @@ class Kernel:
             raise UsageError("workers are created by fork/clone, not launched")
         if not argv:
             raise UsageError("no program given")
-        args = [a.encode() if isinstance(a, str) else bytes(a) for a in argv]
+        args = [os.fsencode(a) if isinstance(a, str) else bytes(a) for a in argv]
         if env is None:
-            envp = [b"PATH=/usr/local/bin:/usr/bin:/bin", b"HOME=/", b"TERM=" + os.environ.get("TERM", "dumb").encode()]
+            envp = [b"PATH=/usr/local/bin:/usr/bin:/bin", b"HOME=/", b"TERM=" + os.fsencode(os.environ.get("TERM", "dumb"))]
         elif isinstance(env, dict):
-            envp = [f"{k}={v}".encode() for k, v in env.items()]
+            envp = [os.fsencode(f"{k}={v}") for k, v in env.items()]
         else:
-            envp = [e.encode() if isinstance(e, str) else bytes(e) for e in env]
+            envp = [os.fsencode(e) if isinstance(e, str) else bytes(e) for e in env]
         user = user or User()
         perms = perms or Permissions()
         parent = parent or self.init
