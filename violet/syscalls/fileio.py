@@ -724,6 +724,14 @@ def replace_image(k: Kernel, t: Thread, image, guest: str, argv: list[bytes], en
     t.created = []
     p.main = t
 
+    # The caller is the new image's main thread and, as in Linux's
+    # de_thread(), takes over the pid as its thread id (the old main
+    # thread, which had it, has just been terminated).
+    if t.tid != p.pid:
+        k.threads.pop(t.tid, None)
+        t.tid = p.pid
+        k.threads[t.tid] = t
+
     assert p.space is not None and p.files is not None and p.sig is not None
     p.space.users -= 1
     if p.space.users == 0:
