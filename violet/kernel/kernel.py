@@ -640,6 +640,7 @@ class Kernel:
             self.say(f"violet: {t.process.name}[{t.process.pid}]: out of memory (budget or physical), killed")
             exits.kill_process(self, t.process, SIGKILL, "out of memory")
             return
+        addr = self._access_address(t, addr, access)
         verb = {cpu_mod.ACCESS_READ: "read from", cpu_mod.ACCESS_WRITE: "write to", cpu_mod.ACCESS_FETCH: "execute at"}
         space = t.process.space
         mapped = space is not None and space.find(addr) is not None
@@ -677,25 +678,77 @@ class Kernel:
         action = default_action(sig)
         exits.kill_process(self, p, sig, f"crashed: {what}", core=action == "core")
 
-    def disassemble(self, p: Process, rip: int) -> str:
+    def _access_address(self, t: Thread, page: int, access: int) -> int:
+        """The address a faulting access used, as Linux reports it (si_addr).
+
+        The engine's fill hook is given only the page, so the address is
+        recomputed from the faulting instruction: RIP for a fetch, else the
+        memory operand whose effective address lies in `page` (or, for an
+        access straddling into it, the page's first byte).  `page` itself
+        when the instruction cannot be decoded or names no such operand.
+        """
+        rip = self.get_reg(t, cpu_mod.RIP)
+        if access == cpu_mod.ACCESS_FETCH:
+            return rip if rip & ~0xFFF == page else page
+        insn = self._decode(t.process, rip, detail=True)
+        if insn is None:
+            return page
+        try:
+            import capstone.x86 as cx
+            from unicorn import x86_const
+
+            seg_base = {cx.X86_REG_FS: cpu_mod.FS_BASE, cx.X86_REG_GS: cpu_mod.GS_BASE}
+
+            def reg(r: int) -> int:
+                if r == cx.X86_REG_RIP:
+                    return rip + insn.size
+                return self.get_reg(t, getattr(x86_const, f"UC_X86_REG_{insn.reg_name(r).upper()}"))
+
+            for op in insn.operands:
+                if op.type != cx.X86_OP_MEM:
+                    continue
+                m = op.mem
+                ea = m.disp
+                if m.base:
+                    ea += reg(m.base)
+                if m.index:
+                    ea += reg(m.index) * m.scale
+                if m.segment in seg_base:
+                    ea += self.get_reg(t, seg_base[m.segment])
+                ea &= 0xFFFF_FFFF_FFFF_FFFF
+                if page <= ea < page + 4096:
+                    return ea
+                if ea < page < ea + op.size:
+                    return page
+        except Exception:  # an operand capstone or the engine cannot name: keep the page
+            return page
+        return page
+
+    def _decode(self, p: Process, rip: int, detail: bool = False) -> Any:
+        """The capstone instruction at rip in p, or None."""
         if p.space is None:
-            return ""
+            return None
         try:
             code = p.space.read(rip, 16)
         except SyscallError:
             try:
                 code = p.space.read(rip, 1)
             except SyscallError:
-                return ""
+                return None
         try:
             import capstone
 
             md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+            md.detail = detail
             for insn in md.disasm(code, rip):
-                return f"{insn.mnemonic} {insn.op_str}".strip()
-        except Exception:  # capstone missing or confused: the report goes without it
-            return ""
-        return ""
+                return insn
+        except Exception:  # capstone missing or confused: no instruction
+            return None
+        return None
+
+    def disassemble(self, p: Process, rip: int) -> str:
+        insn = self._decode(p, rip)
+        return "" if insn is None else f"{insn.mnemonic} {insn.op_str}".strip()
 
     # Ending everything ---------------------------------------------------
 
