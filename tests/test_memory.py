@@ -1,0 +1,65 @@
+"""Memory: malloc, brk, mmap, munmap, mprotect and the faults they cause."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from harness import SIGSEGV_STATUS, run_native, same_as_native
+
+
+def test_malloc_small_and_large_blocks_keep_their_contents(guest, violet):
+    r = same_as_native(guest("malloc"), violet)
+    assert "small blocks: 0 bad" in r.out
+    assert "calloc 3 MiB: 0 nonzero bytes" in r.out
+    assert "large block: ok" in r.out
+    assert "realloc: ok" in r.out
+    assert r.status == 0
+
+
+def test_brk_grows_shrinks_and_regrows_zeroed(guest, violet):
+    r = same_as_native(guest("brk"), violet)
+    assert "BAD" not in r.out
+    assert "heap contents: 0 bad bytes" in r.out
+    assert "regrown pages: 0 nonzero bytes" in r.out
+
+
+def test_mmap_munmap_mprotect_behave_as_on_linux(guest, violet):
+    r = same_as_native(guest("mmap"), violet)
+    assert "BAD" not in r.out
+    assert "first hole page faults: ok" in r.out
+    assert "rest still readable, contents kept: ok" in r.out
+    assert "read-only page write faults: ok" in r.out
+    assert "PROT_NONE read faults: ok" in r.out
+
+
+FATAL = {
+    # mode: (what the report says, whether the access is a write)
+    "hole": "read from unmapped address",
+    "protnone": "read from protected address",
+    "readonly": "write to protected address",
+}
+
+
+@pytest.mark.parametrize("mode", sorted(FATAL))
+def test_fatal_memory_access_dies_of_sigsegv_like_linux(guest, violet, mode):
+    binary = guest("mmap")
+    ref = run_native(binary, [mode])
+    r = violet(binary, [mode])
+    assert ref.status == r.status == SIGSEGV_STATUS
+    assert re.fullmatch(rb"fault at 0x[0-9a-f]+\n", r.stdout)
+    assert b"survived" not in r.stdout
+
+
+@pytest.mark.parametrize("mode", sorted(FATAL))
+def test_fatal_memory_access_report_names_kind_address_and_instruction(guest, violet, mode):
+    r = violet(guest("mmap"), [mode])
+    address = r.out.split()[-1]
+    lines = r.violet_lines()
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert "SIGSEGV" in line
+    assert f"{FATAL[mode]} {address}" in line
+    assert re.search(r"at rip 0x[0-9a-f]+: mov", line), line
+    assert "Traceback" not in r.report
