@@ -21,9 +21,13 @@ from harness import SIGFPE_STATUS, SIGILL_STATUS, SIGSEGV_STATUS, SIGTRAP_STATUS
         ("_exit", 4, 4),
         ("thread", 5, 5),
         ("atexit", 6, 6),
+        ("exit", -1, 255),
+        ("signal", 15, 128 + 15),
+        ("signal", 9, 128 + 9),
+        ("abort", 0, 128 + 6),
     ],
 )
-def test_exit_status_is_the_low_byte_of_the_code(guest, violet, how, code, status):
+def test_exit_status_is_the_low_byte_of_the_code_or_128_plus_the_signal(guest, violet, how, code, status):
     r = same_as_native(guest("exit"), violet, [how, str(code)])
     assert r.status == status
 

@@ -63,3 +63,27 @@ def test_fatal_memory_access_report_names_kind_address_and_instruction(guest, vi
     assert f"{FATAL[mode]} {address}" in line
     assert re.search(r"at rip 0x[0-9a-f]+: mov", line), line
     assert "Traceback" not in r.report
+
+
+def test_code_written_at_run_time_runs_as_written_now(guest, violet):
+    """Rewritten or remapped code runs its new bytes, never a stale translation."""
+    r = same_as_native(guest("code"), violet)
+    assert r.out.splitlines() == [
+        "first code: 1",
+        "rewritten in place: 2",
+        "remapped at the same address: 3",
+        "second page: 4",
+    ]
+
+
+def test_calling_a_page_without_prot_exec_dies_of_sigsegv(guest, violet):
+    r = same_as_native(guest("code"), violet, ["noexec"])
+    assert r.status == SIGSEGV_STATUS
+    assert r.out.endswith("calling a page without PROT_EXEC\n")
+
+
+def test_calling_a_page_without_prot_exec_is_reported_as_an_execute_fault(guest, violet):
+    r = violet(guest("code"), ["noexec"])
+    lines = r.violet_lines()
+    assert len(lines) == 1, lines
+    assert "SIGSEGV (execute at protected address 0x600000001000) at rip 0x600000001000" in lines[0]

@@ -14,6 +14,18 @@ def test_hello_prints_to_stdout_and_stderr(guest, violet):
     assert r.status == 0
 
 
+def test_stdin_reaches_the_program_byte_for_byte(guest, violet):
+    data = bytes(range(256)) * 400  # 100 KiB, every byte value, several reads' worth
+    r = same_as_native(guest("echo"), violet, stdin=data)
+    assert r.stdout == data
+    assert r.stderr == f"{len(data)} bytes\n".encode()
+
+
+def test_empty_stdin_is_end_of_file(guest, violet):
+    r = same_as_native(guest("echo"), violet, stdin=b"")
+    assert r.stdout == b"" and r.stderr == b"0 bytes\n" and r.status == 0
+
+
 def test_hello_under_violet_prints_no_kernel_messages(guest, violet):
     r = violet(guest("hello"))
     assert r.violet_lines() == []

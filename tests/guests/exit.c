@@ -5,7 +5,10 @@
  *   exit _exit N      _exit(N): the exit_group syscall, no stdio flush
  *   exit thread N     the main thread's own exit syscall (SYS_exit), not exit_group
  *   exit atexit N     exit(N) with an atexit handler that prints
+ *   exit signal N     raise(N): death by signal N
+ *   exit abort 0      abort(): death by SIGABRT
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +19,7 @@ static void handler(void) { printf("atexit handler ran\n"); }
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: exit return|exit|_exit|thread|atexit N\n");
+        fprintf(stderr, "usage: exit return|exit|_exit|thread|atexit|signal|abort N\n");
         return 2;
     }
     const char *how = argv[1];
@@ -38,6 +41,11 @@ int main(int argc, char **argv) {
         atexit(handler);
         exit(code);
     }
+    if (!strcmp(how, "signal")) {
+        raise(code);
+        return 99;
+    }
+    if (!strcmp(how, "abort")) abort();
     fprintf(stderr, "unknown way %s\n", how);
     return 2;
 }
