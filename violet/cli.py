@@ -64,17 +64,23 @@ def compile_c(sources: list[str], out: str, extra: list[str] | None = None, quie
 
 
 def build_cached(source: Path, quiet: bool = False) -> Path:
-    """Compile `source` once into the cache (keyed by content and zig version)."""
+    """Compile `source` once into the cache (keyed by content and zig version).
+
+    Safe when several processes build the same source at once (parallel
+    test runs): each compiles to its own temporary name and the rename into
+    place is atomic, so `out` is always a complete binary.
+    """
     digest = hashlib.sha256(source.read_bytes() + (GUEST_DIR / "violet.h").read_bytes() + _zig_version().encode()).hexdigest()[:16]
     folder = cache_dir() / digest
     folder.mkdir(exist_ok=True)
     out = folder / source.stem
     if not out.exists():
-        tmp = folder / (source.stem + ".tmp")
+        tmp = folder / f"{source.stem}.{os.getpid()}.tmp"
         rc = compile_c([str(source)], str(tmp), quiet=quiet)
         if rc != 0:
+            tmp.unlink(missing_ok=True)
             raise UsageError(f"could not build {source.name} (zig cc exit {rc})")
-        tmp.rename(out)
+        os.replace(tmp, out)
     return out
 
 
