@@ -95,7 +95,8 @@ def run_cli(
     lines = proc.stderr.splitlines(keepends=True)
     ours = [ln for ln in lines if ln.startswith(b"violet")]
     guest_err = b"".join(ln for ln in lines if not ln.startswith(b"violet"))
-    return Result(proc.stdout, guest_err, _shell_status(proc.returncode), b"".join(ours).decode(errors="replace"), "cli")
+    report = b"".join(ours).decode(errors="replace")
+    return Result(proc.stdout, guest_err, _shell_status(proc.returncode), report, "cli")
 
 
 def run_api(
@@ -135,5 +136,7 @@ def same_as_native(binary: Path, violet_run: Runner, args: Sequence[str | bytes]
     assert got.stderr == ref.stderr, (
         f"stderr differs ({got.how})\n violet: {got.stderr!r}\n native: {ref.stderr!r}\n{got.report}"
     )
-    assert got.status == ref.status, f"status differs ({got.how}): violet {got.status}, native {ref.status}\n{got.report}"
+    assert got.status == ref.status, (
+        f"status differs ({got.how}): violet {got.status}, native {ref.status}\n{got.report}"
+    )
     return got

@@ -143,7 +143,8 @@ def test_relative_program_path_is_found_from_the_cli_working_directory(guest, tm
 
     shutil.copyfile(guest("hello"), tmp_path / "hello")
     (tmp_path / "hello").chmod(0o755)
-    proc = subprocess.run([sys.executable, "-m", "violet", "run", "./hello"], cwd=tmp_path, capture_output=True, timeout=60)
+    cmd = [sys.executable, "-m", "violet", "run", "./hello"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == b"hello, world\n"
     assert os.path.exists(tmp_path / "hello")
