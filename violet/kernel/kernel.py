@@ -269,20 +269,24 @@ class Kernel:
         t = self.new_thread(p, None)
         p.main = t
         try:
-            self.exec_image(t, image, guest_path, args, envp)
+            self.exec_image(t, image, guest_path, args, envp, execfn=args[0])
         except BaseException:
             exits.discard_unstarted(self, p)
             raise
         self.events.emit("process", proc=p, parent=parent, kind=kind.value)
         return p
 
-    def exec_image(self, t: Thread, image: elf.ElfImage, path: str, argv: list[bytes], envp: list[bytes]) -> None:
+    def exec_image(
+        self, t: Thread, image: elf.ElfImage, path: str, argv: list[bytes], envp: list[bytes], execfn: bytes
+    ) -> None:
         """Load `image` into t's process (whose address space is empty) and
-        point t at its entry."""
+        point t at its entry.  `path` is the guest's absolute path of the
+        program; `execfn` the name it was started by (AT_EXECFN)."""
         p = t.process
         assert p.space is not None
         uid = p.user.uid
-        loaded = elf.load(p.space, image, argv, envp, (uid, uid, p.user.gid, p.user.gid), os.urandom(16), path.encode())
+        ids = (uid, uid, p.user.gid, p.user.gid)
+        loaded = elf.load(p.space, image, argv, envp, ids, os.urandom(16), execfn)
         p.argv, p.envp, p.exe = argv, envp, path
         ctx = Context(self.cpu)
         t.ctx.free()
