@@ -36,15 +36,16 @@ static pid_t child_exiting(int code)
     return pid;
 }
 
-/* A child that blocks until `gate` (a pipe's read end) gets a byte or EOF,
- * then exits with `code`. */
-static pid_t child_gated(int gate, int code)
+/* A child that blocks until the pipe `gate` gets a byte or EOF, then exits
+ * with `code`.  The child closes its copy of the write end. */
+static pid_t child_gated(int gate[2], int code)
 {
     pid_t pid = fork();
     CHECK(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
         char c;
-        if (read(gate, &c, 1) < 0)
+        close(gate[1]);
+        if (read(gate[0], &c, 1) < 0)
             _exit(100);
         _exit(code);
     }
@@ -111,7 +112,7 @@ static void mode_pgrp(void)
     pid_t same = child_exiting(3);
     int gate[2];
     CHECK(pipe(gate) == 0, "pipe");
-    pid_t other = child_gated(gate[0], 4);
+    pid_t other = child_gated(gate, 4);
     /* The parent moves `other` into a group of its own (the race-free idiom:
      * whichever of the two calls comes second finds it done already). */
     CHECK(setpgid(other, other) == 0, "setpgid(other): %s", strerror(errno));
@@ -135,7 +136,7 @@ static void mode_wnohang(void)
 {
     int gate[2];
     CHECK(pipe(gate) == 0, "pipe");
-    pid_t pid = child_gated(gate[0], 5);
+    pid_t pid = child_gated(gate, 5);
     int st = 12345;
     CHECK(waitpid(pid, &st, WNOHANG) == 0, "waitpid(WNOHANG) on a live child did not return 0");
     CHECK(waitpid(-1, &st, WNOHANG) == 0, "waitpid(-1, WNOHANG) on a live child did not return 0");
@@ -205,7 +206,7 @@ static void mode_waitid(void)
 
     int gate[2];
     CHECK(pipe(gate) == 0, "pipe");
-    pid = child_gated(gate[0], 0);
+    pid = child_gated(gate, 0);
     memset(&si, 0xff, sizeof si);
     CHECK(waitid(P_ALL, 0, &si, WEXITED | WNOHANG) == 0, "waitid(WNOHANG): %s", strerror(errno));
     CHECK(si.si_pid == 0, "waitid(WNOHANG) on a live child: si_pid %d", (int)si.si_pid);
