@@ -112,6 +112,7 @@ def run_api(
     message in `report` worded as the CLI prints it.
     """
     out, err, report = bytearray(), bytearray(), io.StringIO()
+    kernel_options.setdefault("check", True)  # the invariant checker is on in the test suite
     k = Kernel(stdin=stdin, stdout=out, stderr=err, report=report, **kernel_options)  # type: ignore[arg-type]
     with k:
         try:

@@ -129,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not args.prog:
         raise UsageError("violet run needs a program")
-    kernel = Kernel(mem=args.mem, root=args.root, quiet=args.quiet, slice_ms=args.slice_ms)
+    kernel = Kernel(mem=args.mem, root=args.root, quiet=args.quiet, slice_ms=args.slice_ms, check=args.check)
     if args.trace or args.trace_file:
         from .trace.strace import attach_tracer
 
@@ -226,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, metavar="SECONDS", help="end the whole guest tree after this long")
     run.add_argument("--slice-ms", type=float, default=10.0, help="scheduler time slice (default 10 ms)")
     run.add_argument("--quiet", "-q", action="store_true", help="no kernel messages on stderr")
+    run.add_argument("--check", action="store_true", help="verify the kernel's invariants after every process-level call")
     run.add_argument("--trace", action="store_true", help="print every syscall to stderr")
     run.add_argument("--trace-file", metavar="FILE", help="write the trace to FILE")
     run.add_argument("--trace-filter", metavar="CLASSES", help="comma-separated classes or names, e.g. process,mmap")

@@ -29,7 +29,7 @@ from ..mm.frames import FramePool
 from ..mm.space import AddressSpace
 from ..syscalls.table import SYSCALLS, Syscall, load_all, name_of
 from ..trace.events import Events
-from . import exits
+from . import exits, invariants
 from .perms import Permissions, Right, User
 from .signals import SIGKILL, SigState, default_action, deliver_pending, signal_name
 from .task import Block, Kind, NoReturn, Process, ProcState, Thread, ThreadState
@@ -102,6 +102,7 @@ class Kernel:
         slice_ms: float = 10.0,
         quiet: bool = False,
         report: IO[str] | None = None,
+        check: bool = False,
     ) -> None:
         phys = parse_size(mem)
         if phys < (16 << 20):
@@ -116,6 +117,7 @@ class Kernel:
         self.events = Events()
         self.stats = KernelStats()
         self.quiet = quiet
+        self.check_invariants = check  # verify invariants.py after every deferred call
         self.report = report if report is not None else sys.stderr
         self.slice_us = max(100, int(slice_ms * 1000))
 
@@ -523,6 +525,8 @@ class Kernel:
                 self._run_slice(t)
         finally:
             self.save_current()
+        if self.check_invariants:
+            invariants.check(self, "the run")
         return self.result()
 
     def result(self) -> int:
@@ -589,12 +593,14 @@ class Kernel:
         if not t.alive or t.state is not ThreadState.RUNNABLE:
             return
         self._switch_to(t)
-        timeout = 0
-        if len(self.runq) > 1 or self._timers:
-            timeout = self.slice_us * t.priority // 10
-            if self._timers:
-                left = int((self._timers[0].deadline - time.monotonic()) * 1e6)
-                timeout = max(50, min(timeout, left))
+        # Every slice is bounded, a lone thread's too: only between slices
+        # can the loop honour run(timeout=) and host signals (Python runs
+        # its signal handlers between engine calls, never during one).
+        shared = len(self.runq) > 1 or bool(self._timers)
+        timeout = self.slice_us * t.priority // 10
+        if self._timers:
+            left = int((self._timers[0].deadline - time.monotonic()) * 1e6)
+            timeout = max(50, min(timeout, left))
         self.stats.slices += 1
         begun = time.perf_counter()
         try:
@@ -610,12 +616,14 @@ class Kernel:
             entry, args = self._deferred
             self._deferred = None
             self._invoke(t, entry, args, False)
+            if self.check_invariants:
+                invariants.check(self, entry.name)
         elif self._trap is not None:
             intno, self._trap = self._trap, None
             self._cpu_exception(t, intno)
         elif err:
             self._engine_error(t, err)
-        elif timeout and t.alive and t.state is ThreadState.RUNNABLE:
+        elif shared and t.alive and t.state is ThreadState.RUNNABLE:
             self.stats.preemptions += 1
 
         p = t.process

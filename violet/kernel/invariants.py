@@ -1,0 +1,107 @@
+"""The kernel's invariants, checked on demand (`violet run --check`, tests).
+
+1. Every frame's reference count equals the number of page-table slots
+   that map it (a leaf shared by several address spaces counts once) plus
+   the shared-memory objects that hold it; no frame is both free and used.
+2. No live process has a dead ancestor (the exit cascade leaves none).
+3. No zombie lacks a living parent.
+4. Every live thread's creator chain ends at its process's main thread.
+5. When every process but init has ended, the frames in use are back to
+   the figure at boot.
+
+A broken invariant is a kernel bug: `check` raises KernelBug naming the
+invariant and the objects involved.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from ..errors import KernelBug
+from ..mm.frames import ZERO_FRAME
+from .task import ProcState
+
+if TYPE_CHECKING:
+    from ..mm.space import AddressSpace, SharedObject
+    from .kernel import Kernel
+
+
+def frame_holders(k: Kernel) -> Counter[int]:
+    """How many holders each frame has, counted from the page tables and objects."""
+    spaces: dict[int, AddressSpace] = {}
+    for p in k.procs.values():
+        if p.space is not None:
+            spaces[id(p.space)] = p.space
+    leaves: dict[int, list[int]] = {}
+    objects: dict[int, SharedObject] = {}
+    for space in spaces.values():
+        for leaf in space.leaves.values():
+            leaves[id(leaf)] = leaf.ptes
+        for m in space.maps:
+            if m.obj is not None:
+                objects[id(m.obj)] = m.obj
+    counts: Counter[int] = Counter()
+    for ptes in leaves.values():
+        counts.update(f for f in ptes if f)
+    for obj in objects.values():
+        counts.update(obj.frames.values())
+    return counts
+
+
+def violations(k: Kernel) -> list[str]:
+    """Every broken invariant, one sentence each (empty when all hold)."""
+    out: list[str] = []
+    pool = k.pool
+
+    # 1. Frames.
+    counts = frame_holders(k)
+    free = set(pool._free)
+    for f, n in counts.items():
+        if f == ZERO_FRAME:
+            out.append(f"frame accounting: the zero frame is mapped by a page-table entry ({n} times)")
+            continue
+        if f in free:
+            out.append(f"frame accounting: frame {f} is free but still mapped {n} times")
+        if pool.refs[f] != n:
+            out.append(f"frame accounting: frame {f} has reference count {pool.refs[f]} but {n} holders")
+    in_use = pool.in_use
+    if len(counts) - (1 if ZERO_FRAME in counts else 0) != in_use:
+        leaked = in_use - len(counts)
+        out.append(f"frame accounting: {in_use} frames in use but {len(counts)} held ({leaked} leaked)")
+
+    # 2 and 3. The process tree.
+    for p in k.procs.values():
+        if p is k.init:
+            continue
+        if p.alive:
+            dead = [a for a in p.ancestors() if not a.alive]
+            if dead:
+                out.append(f"process tree: {p.name}[{p.pid}] is alive but its ancestor {dead[0].name}[{dead[0].pid}] is not")
+        elif p.state is ProcState.ZOMBIE and (p.parent is None or not p.parent.alive):
+            out.append(f"process tree: zombie {p.name}[{p.pid}] has no living parent")
+
+    # 4. The thread tree.
+    for p in k.procs.values():
+        for t in p.live_threads:
+            c = t
+            while c.creator is not None:
+                c = c.creator
+                if not c.alive:
+                    out.append(f"thread tree: live thread {t.tid} of {p.name}[{p.pid}] has a terminated ancestor {c.tid}")
+                    break
+            if c is not p.main and c.alive:
+                out.append(f"thread tree: thread {t.tid} of {p.name}[{p.pid}] descends from {c.tid}, not the main thread")
+
+    # 5. Nothing left behind.
+    if not any(p.alive for p in k.procs.values() if p is not k.init) and pool.in_use != k.boot_frames:
+        out.append(f"frame accounting: every process has ended but {pool.in_use - k.boot_frames} frames are still in use")
+    return out
+
+
+def check(k: Kernel, when: str = "") -> None:
+    """Raise KernelBug if any invariant is broken."""
+    bad = violations(k)
+    if bad:
+        where = f" after {when}" if when else ""
+        raise KernelBug(f"invariant broken{where}: " + "; ".join(bad[:5]) + (f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""))
