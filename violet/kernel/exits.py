@@ -21,7 +21,9 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import SyscallError
-from .signals import SIGCHLD, SIGKILL, CLD_DUMPED, CLD_EXITED, CLD_KILLED, Info, send_process
+from .signals import (
+    CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN, SIGCHLD, SIGKILL, Info, send_process,
+)
 from .task import ProcState, ThreadState
 
 if TYPE_CHECKING:
@@ -104,11 +106,25 @@ def exit_process(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
     if doomed:
         k.events.emit("cascade", proc=p, killed=doomed)
 
-    # Then p itself becomes a zombie for its parent.
+    # Then p itself becomes a zombie for its parent, unless nobody will
+    # wait for it: the kernel reaps it at once for init and for a parent
+    # that ignores SIGCHLD or set SA_NOCLDWAIT.
     _teardown(k, p, wait_status, reason)
     notify_parent(k, p, "exited")
-    if p.parent is k.init or p.parent is None:
+    if p.parent is k.init or p.parent is None or _autoreap(p):
         _reap(k, p)
+
+
+def _autoreap(p: Process) -> bool:
+    """True if p's parent leaves no zombies (POSIX wait(2); Linux's
+    do_notify_parent): its SIGCHLD is SIG_IGN or has SA_NOCLDWAIT, and p
+    reports its exit with SIGCHLD.  The parent's wait then blocks until its
+    last child is gone and fails with ECHILD."""
+    parent = p.parent
+    if parent is None or parent.sig is None or p.exit_signal != SIGCHLD:
+        return False
+    act = parent.sig.actions[SIGCHLD]
+    return act.handler == SIG_IGN or bool(act.flags & SA_NOCLDWAIT)
 
 
 def _teardown(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
