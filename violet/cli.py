@@ -130,10 +130,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.prog:
         raise UsageError("violet run needs a program")
     kernel = Kernel(mem=args.mem, root=args.root, quiet=args.quiet, slice_ms=args.slice_ms, check=args.check)
+    trace_file = None
     if args.trace or args.trace_file:
         from .trace.strace import attach_tracer
 
-        attach_tracer(kernel, args.trace_file, args.trace_filter)
+        stream = attach_tracer(kernel, args.trace_file, args.trace_filter)
+        trace_file = stream if args.trace_file else None
+    timeline = None
+    if args.timeline:
+        from .trace.timeline import Timeline
+
+        timeline = Timeline(kernel)
     try:
         kernel.spawn(
             [args.prog, *args.args],
@@ -146,7 +153,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"violet: {e}", file=sys.stderr)
         return e.status
     _forward_host_signals(kernel)
-    status = kernel.run(timeout=args.timeout)
+    try:
+        status = kernel.run(timeout=args.timeout)
+    finally:
+        if trace_file is not None:
+            trace_file.close()
     if args.stats:
         from .trace.report import print_stats
 
@@ -155,9 +166,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .trace.report import print_tree
 
         print_tree(kernel, sys.stderr)
+    if timeline is not None:
+        _write_output(args.timeline, timeline.write)
+    if args.tree_svg:
+        from .trace.timeline import write_tree_svg
+
+        written = write_tree_svg(kernel, args.tree_svg)
+        if written != args.tree_svg:
+            print(f"violet: graphviz's dot is not installed; wrote the tree as DOT to {written}", file=sys.stderr)
     if kernel.interrupted is not None:
         return 128 + kernel.interrupted
     return status
+
+
+def _write_output(path: str, write) -> None:  # type: ignore[no-untyped-def]
+    try:
+        with open(path, "w") as f:
+            write(f)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
 
 
 def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
@@ -232,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--trace-filter", metavar="CLASSES", help="comma-separated classes or names, e.g. process,mmap")
     run.add_argument("--stats", action="store_true", help="print per-process figures at exit")
     run.add_argument("--tree", action="store_true", help="print the process and thread tree at exit")
+    run.add_argument("--timeline", metavar="FILE.json", help="write a Chrome/Perfetto trace of the run")
+    run.add_argument("--tree-svg", metavar="FILE.svg", help="draw the process tree (graphviz dot, else DOT text)")
 
     sub.add_parser("cc", help="compile a guest program: violet cc FILE.c -o OUT", add_help=False)
     sub.add_parser("demo", help="build and run the bundled example")

@@ -141,6 +141,9 @@ class Kernel:
         self.started = time.monotonic()
         self.deadlock: list[str] | None = None
         self.interrupted: int | None = None  # a host signal that ended the run
+        self._slice_owner: Thread | None = None  # whose time slice is running
+        self._slice_began = 0.0
+        self._yielded = False  # sched_yield: the current slice ends now
         self._stdio = self._std_files(stdin, stdout, stderr)
 
         self.cpu.on_fill = self._fill
@@ -456,6 +459,8 @@ class Kernel:
             t.state = ThreadState.RUNNABLE
             t.woken = True
             self.runq.append(t)
+            if self.events.active:
+                self.events.emit("wake", thread=t)
 
     def wake_key(self, key: object) -> None:
         """Wake every thread blocked on `key` (a pid, a wait queue name)."""
@@ -597,7 +602,13 @@ class Kernel:
         # can the loop honour run(timeout=) and host signals (Python runs
         # its signal handlers between engine calls, never during one).
         shared = len(self.runq) > 1 or bool(self._timers)
-        timeout = self.slice_us * t.priority // 10
+        # A slice spans engine runs: a thread that makes syscalls which end
+        # an engine run keeps the CPU until its time slice is used up.
+        now = time.perf_counter()
+        if self._slice_owner is not t:
+            self._slice_owner, self._slice_began = t, now
+        full = self.slice_us * t.priority // 10
+        timeout = max(100, full - int((now - self._slice_began) * 1e6))
         if self._timers:
             left = int((self._timers[0].deadline - time.monotonic()) * 1e6)
             timeout = max(50, min(timeout, left))
@@ -610,7 +621,10 @@ class Kernel:
             self._deferred = None
             self.kernel_bug(t, "the MMU or syscall hook", exc)
             return
-        t.cpu_time += time.perf_counter() - begun
+        ran = time.perf_counter() - begun
+        t.cpu_time += ran
+        if self.events.active:
+            self.events.emit("slice", thread=t, seconds=ran)
 
         if self._deferred is not None:
             entry, args = self._deferred
@@ -629,9 +643,13 @@ class Kernel:
         p = t.process
         if p.space is not None and p.alive:
             p.peak_resident = max(p.peak_resident, self.pool.in_use)
-        # Round robin: a thread that is still runnable goes to the back.
-        if self.runq and self.runq[0] is t:
+        # Round robin: when its slice is used up (or it yielded), a thread
+        # that is still runnable goes to the back.
+        used = (time.perf_counter() - self._slice_began) * 1e6 >= full
+        if self.runq and self.runq[0] is t and (used or self._yielded or t.state is not ThreadState.RUNNABLE):
             self.runq.rotate(-1)
+            self._slice_owner = None
+        self._yielded = False
 
     # Faults --------------------------------------------------------------
 

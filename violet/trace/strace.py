@@ -55,8 +55,15 @@ def _decode(k: Kernel, t: Thread, entry: Syscall, args: tuple[int, ...]) -> str:
     return ", ".join(out)
 
 
-def attach_tracer(k: Kernel, path: str | None, filt: str | None) -> None:
-    stream: IO[str] = open(path, "w") if path else sys.stderr  # noqa: SIM115 (lives as long as the kernel)
+def attach_tracer(k: Kernel, path: str | None, filt: str | None) -> IO[str]:
+    """Trace k's syscalls and events to `path` (stderr if None); returns the
+    stream, which the caller closes after the run when it is a file."""
+    try:
+        stream: IO[str] = open(path, "w") if path else sys.stderr  # noqa: SIM115 (closed by the caller)
+    except OSError as e:
+        from ..errors import UsageError
+
+        raise UsageError(f"cannot write trace file {path}: {e.strerror}") from None
     wanted = {w.strip() for w in filt.split(",")} if filt else None
 
     def on_syscall(t: Thread, entry: Syscall, args: tuple[int, ...], result: int | None, note: str | None) -> None:
@@ -73,7 +80,7 @@ def attach_tracer(k: Kernel, path: str | None, filt: str | None) -> None:
         stream.write(line + "\n")
 
     def on_event(kind: str, f: dict[str, Any]) -> None:
-        if kind in ("block",):
+        if kind in ("block", "wake", "slice"):
             return
         if wanted is not None and "events" not in wanted and "process" not in wanted:
             return
@@ -82,6 +89,7 @@ def attach_tracer(k: Kernel, path: str | None, filt: str | None) -> None:
 
     k.events.subscribe_syscalls(on_syscall)
     k.events.subscribe(on_event)
+    return stream
 
 
 def _show(v: Any) -> str:
