@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import SyscallError
 from .signals import (
-    CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN, SIGCHLD, SIGKILL, Info, send_process,
+    CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIG_IGN, SIGCHLD,
+    SIGCONT, SIGKILL, Info, send_process,
 )
 from .task import ProcState, ThreadState
 
@@ -159,17 +160,46 @@ def release_vfork(k: Kernel, child: Process) -> None:
         k.wake_key(("vfork", child.pid))
 
 
+WAIT_CONTINUED = 0xFFFF  # the wait(2) status of a continued child
+
+
+def child_code(wait_status: int) -> tuple[int, int]:
+    """The siginfo si_code and si_status that describe a wait(2) status
+    (for SIGCHLD and waitid)."""
+    if wait_status == WAIT_CONTINUED:
+        return CLD_CONTINUED, SIGCONT
+    if wait_status & 0xFF == 0x7F:
+        return CLD_STOPPED, (wait_status >> 8) & 0xFF
+    if wait_status & 0x7F == 0:
+        return CLD_EXITED, (wait_status >> 8) & 0xFF
+    return (CLD_DUMPED if wait_status & 0x80 else CLD_KILLED), wait_status & 0x7F
+
+
 def notify_parent(k: Kernel, p: Process, what: str, sig: int = 0) -> None:
-    """Tell p's parent: SIGCHLD, and wake its threads blocked in wait."""
+    """Tell p's parent that p "exited", "stopped" (by `sig`) or "continued":
+    SIGCHLD, and wake its threads blocked in wait.
+
+    A stop or continue stays in p.wait_event until a wait collects it; its
+    SIGCHLD is not sent to a parent that set SA_NOCLDSTOP (Linux's
+    do_notify_parent_cldstop).  An exit is signalled with p's exit signal.
+    """
     parent = p.parent
     if parent is None or not parent.alive:
         return
-    if parent is not k.init:
-        st = p.wait_status
-        code = CLD_EXITED if st & 0x7F == 0 else (CLD_DUMPED if st & 0x80 else CLD_KILLED)
-        status = (st >> 8) & 0xFF if code == CLD_EXITED else st & 0x7F
-        if p.exit_signal:
-            send_process(k, parent, p.exit_signal, Info(SIGCHLD, code, p.pid, p.user.uid, status=status))
+    if what == "stopped":
+        p.wait_event = (sig << 8) | 0x7F
+    elif what == "continued":
+        p.wait_event = WAIT_CONTINUED
+    else:
+        p.wait_event = 0
+    if parent is not k.init and parent.sig is not None:
+        code, status = child_code(p.wait_event or p.wait_status)
+        info = Info(SIGCHLD, code, p.pid, p.user.uid, status=status)
+        if what == "exited":
+            if p.exit_signal:
+                send_process(k, parent, p.exit_signal, info)
+        elif not parent.sig.actions[SIGCHLD].flags & SA_NOCLDSTOP:
+            send_process(k, parent, SIGCHLD, info)
     k.wake_key(("child", parent.pid))
 
 

@@ -56,7 +56,7 @@ UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 # si_code values
 SI_USER, SI_TKILL, SI_KERNEL = 0, -6, 0x80
 SEGV_MAPERR, SEGV_ACCERR = 1, 2
-CLD_EXITED, CLD_KILLED, CLD_DUMPED = 1, 2, 3
+CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 5, 6
 
 
 def signal_name(sig: int) -> str:

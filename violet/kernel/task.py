@@ -159,6 +159,7 @@ class Process:
     peak_resident: int = 0
     killed_by: int | None = None  # pid whose exit cascaded into this one
     stopped: bool = False
+    wait_event: int = 0  # a stop or continue no wait has collected yet: its wait(2) status; 0: none
     children_reaped: list[tuple[int, int]] = field(default_factory=list)
     final_usage: dict[str, int] = field(default_factory=dict)  # memory figures at exit
 

@@ -366,21 +366,39 @@ def _matches(p: Process, child: Process, pid: int) -> bool:
 
 
 def _wait(k: Kernel, t: Thread, pid: int, options: int, collect):  # type: ignore[no-untyped-def]
-    """Shared by wait4 and waitid: find a zombie child matching pid, or block."""
+    """Shared by wait4 and waitid: find a child matching pid with an event
+    that `options` asks for, or block.  The events: exited (a zombie,
+    WEXITED), stopped (WSTOPPED, alias WUNTRACED) and continued (WCONTINUED),
+    the last two only while no wait has collected them.  Children are looked
+    at in creation order, as Linux's do_wait does.  `collect(child, status)`
+    gets the event's wait(2) status; `collect(None, 0)` means WNOHANG found
+    nothing."""
     p = t.process
 
     def attempt() -> int:
-        kids = [c for c in p.children if _matches(p, c, pid)]
+        # Without WEXITED a zombie is no child to wait for (Linux): ECHILD.
+        kids = [c for c in p.children if _matches(p, c, pid) and (c.alive or options & WEXITED)]
         if not kids:
             raise SyscallError(errno.ECHILD)
         for c in kids:
             if c.state is ProcState.ZOMBIE:
-                return collect(c)
+                return collect(c, c.wait_status)
+            event = c.wait_event
+            if event and options & (WCONTINUED if event == exits.WAIT_CONTINUED else WSTOPPED):
+                return collect(c, event)
         if options & WNOHANG:
-            return collect(None)
+            return collect(None, 0)
         raise Block(f"wait for child {pid}", attempt, key=("child", p.pid))
 
     return attempt()
+
+
+def _collected(k: Kernel, c: Process) -> None:
+    """A wait took c's event: a zombie is reaped, a stop or continue consumed."""
+    if c.state is ProcState.ZOMBIE:
+        exits.reap(k, c)
+    else:
+        c.wait_event = 0
 
 
 @syscall("wait4", "process")
@@ -391,17 +409,17 @@ def sys_wait4(k: Kernel, t: Thread, pid: int, status: int, options: int, rusage:
     space = t.process.space
     assert space is not None
 
-    def collect(c: Process | None) -> int:
+    def collect(c: Process | None, st: int) -> int:
         if c is None:
             return 0
         if status:
-            space.write_u32(status, c.wait_status)
+            space.write_u32(status, st)
         if rusage:
             space.write(rusage, bytes(144))
-        exits.reap(k, c)
+        _collected(k, c)
         return c.pid
 
-    return _wait(k, t, pid, options, collect)
+    return _wait(k, t, pid, options | WEXITED, collect)
 
 
 @syscall("waitid", "process")
@@ -419,17 +437,16 @@ def sys_waitid(k: Kernel, t: Thread, idtype: int, id_: int, infop: int, options:
     space = t.process.space
     assert space is not None
 
-    def collect(c: Process | None) -> int:
+    def collect(c: Process | None, st: int) -> int:
         if infop:
             if c is None:
                 space.write(infop, bytes(128))
             else:
-                st = c.wait_status
-                code, val = (1, (st >> 8) & 0xFF) if st & 0x7F == 0 else ((3 if st & 0x80 else 2), st & 0x7F)
+                code, val = exits.child_code(st)
                 body = struct.pack("<iii4xiIi", 17, 0, code, c.pid, c.user.uid, val)
                 space.write(infop, body.ljust(128, b"\0"))
         if c is not None and not options & WNOWAIT:
-            exits.reap(k, c)
+            _collected(k, c)
         return 0
 
     return _wait(k, t, pid, options, collect)
