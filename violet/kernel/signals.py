@@ -137,12 +137,13 @@ def send_process(k: Kernel, p: Process, sig: int, info: Info) -> None:
         _continue(k, p)
     if sig in _STOP:
         p.sig.pending &= ~bit(SIGCONT)
-    if act.handler == SIG_IGN or (act.handler == SIG_DFL and default_action(sig) in ("ignore", "continue")):
+    main = p.main if p.main is not None and p.main.alive else None
+    if _ignored(act, sig) and (main is None or not main.sigmask & bit(sig)):
         return
     p.sig.pending |= bit(sig)
     p.sig.infos.setdefault(sig, info)
     for t in p.threads:
-        if t.alive and _offer(k, t, sig):
+        if t.alive and _offer(k, t, sig, act):
             break
 
 
@@ -157,11 +158,20 @@ def send_thread(k: Kernel, t: Thread, sig: int, info: Info) -> None:
     if sig == SIGCONT:
         _continue(k, p)
     act = p.sig.actions[sig]
-    if act.handler == SIG_IGN or (act.handler == SIG_DFL and default_action(sig) in ("ignore", "continue")):
+    if _ignored(act, sig) and not t.sigmask & bit(sig):
         return
     t.sig_pending |= bit(sig)
     p.sig.infos.setdefault(sig, info)
-    _offer(k, t, sig)
+    _offer(k, t, sig, act)
+
+
+def _ignored(act: Action, sig: int) -> bool:
+    """Delivering sig with `act` would do nothing.  Such a signal is
+    discarded when sent, unless the receiving thread (a process's main
+    thread for kill) blocks it: then it stays pending, since the action may
+    change before it is unblocked and sigtimedwait may take it (Linux's
+    sig_ignored)."""
+    return act.handler == SIG_IGN or (act.handler == SIG_DFL and default_action(sig) in ("ignore", "continue"))
 
 
 def _waits_for(t: Thread, sig: int) -> bool:
@@ -176,16 +186,18 @@ def _waits_for(t: Thread, sig: int) -> bool:
     return isinstance(key, tuple) and key[0] == "sigwait" and bool(key[2] & bit(sig))
 
 
-def _offer(k: Kernel, t: Thread, sig: int) -> bool:
+def _offer(k: Kernel, t: Thread, sig: int, act: Action) -> bool:
     """A newly pending sig may be taken by t: wake t if it waits for sig in
-    sigtimedwait, or interrupt its blocking call if sig is not blocked.
-    False if t blocks sig (another thread must take it)."""
+    sigtimedwait, or interrupt its blocking call if sig is not blocked (and
+    would do something when delivered).  False if t blocks sig (another
+    thread must take it)."""
     if _waits_for(t, sig):
         k.wake(t)
         return True
     if t.sigmask & bit(sig):
         return False
-    _interrupt(k, t)
+    if not _ignored(act, sig):
+        _interrupt(k, t)
     return True
 
 
