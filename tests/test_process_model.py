@@ -123,6 +123,14 @@ def test_waitid_p_pid_and_p_all_report_pid_code_and_status(guest, violet):
     assert_ok(same_as_native(guest("pm_wait"), violet, ["waitid"]), "waitid")
 
 
+def test_parent_ignoring_sigchld_leaves_no_zombies_and_wait_ends_with_echild(guest, violet):
+    assert_ok(same_as_native(guest("pm_wait"), violet, ["nocldwait"]), "nocldwait")
+
+
+def test_wait_reports_a_stop_and_a_continue_once_each_with_sigchld(guest, violet):
+    assert_ok(same_as_native(guest("pm_wait"), violet, ["stopped"]), "stopped")
+
+
 # groups, sessions, signals ----------------------------------------------------
 
 

@@ -220,11 +220,110 @@ static void mode_waitid(void)
     CHECK(waitid(P_PID, (id_t)pid, &si, 0) == -1 && errno == EINVAL, "waitid without WEXITED etc. is not EINVAL");
 }
 
+/* A parent that ignores SIGCHLD, or sets SA_NOCLDWAIT, leaves no zombies:
+ * wait blocks until every child has ended, then fails with ECHILD. */
+static void mode_nocldwait(void)
+{
+    int gate[2];
+    CHECK(signal(SIGCHLD, SIG_IGN) != SIG_ERR, "signal");
+    pid_t pid = child_exiting(3);
+    CHECK(waitpid(-1, NULL, 0) == -1 && errno == ECHILD, "SIGCHLD ignored: wait did not end with ECHILD");
+    CHECK(kill(pid, 0) == -1 && errno == ESRCH, "SIGCHLD ignored: the child was left a zombie");
+
+    CHECK(pipe(gate) == 0, "pipe");
+    pid = child_gated(gate, 0);
+    CHECK(waitpid(pid, NULL, WNOHANG) == 0, "SIGCHLD ignored: WNOHANG on a live child did not return 0");
+    close(gate[1]);
+    CHECK(waitpid(pid, NULL, 0) == -1 && errno == ECHILD, "SIGCHLD ignored: waitpid(pid) did not end with ECHILD");
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sa.sa_flags = SA_NOCLDWAIT;
+    CHECK(sigaction(SIGCHLD, &sa, NULL) == 0, "sigaction");
+    pid = child_exiting(4);
+    CHECK(waitpid(-1, NULL, 0) == -1 && errno == ECHILD, "SA_NOCLDWAIT: wait did not end with ECHILD");
+
+    /* Back to the default: children are zombies again. */
+    sa.sa_flags = 0;
+    CHECK(sigaction(SIGCHLD, &sa, NULL) == 0, "sigaction");
+    pid = child_exiting(5);
+    int st = status_of(pid, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 5, "status %#x", st);
+}
+
+/* Take the SIGCHLD that is pending (SIGCHLD is blocked) and check it. */
+static void expect_sigchld(const sigset_t *set, pid_t pid, int code, int status, const char *what)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    CHECK(sigwaitinfo(set, &si) == SIGCHLD, "%s: no SIGCHLD: %s", what, strerror(errno));
+    CHECK(si.si_pid == pid, "%s: SIGCHLD si_pid %d, not %d", what, (int)si.si_pid, (int)pid);
+    CHECK(si.si_code == code, "%s: SIGCHLD si_code %d, not %d", what, si.si_code, code);
+    CHECK(si.si_status == status, "%s: SIGCHLD si_status %d, not %d", what, si.si_status, status);
+}
+
+/* A stopped child is reported to WUNTRACED (once), a continued one to
+ * WCONTINUED; waitid(WSTOPPED/WCONTINUED) likewise, and without WEXITED
+ * it does not see an exited child.  Each change sends SIGCHLD. */
+static void mode_stopped(void)
+{
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    CHECK(sigprocmask(SIG_BLOCK, &chld, NULL) == 0, "sigprocmask");
+    int gate[2];
+    CHECK(pipe(gate) == 0, "pipe");
+    pid_t pid = child_gated(gate, 6);
+
+    int st = 0;
+    CHECK(kill(pid, SIGSTOP) == 0, "kill(SIGSTOP): %s", strerror(errno));
+    st = status_of(pid, WUNTRACED);
+    CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "WUNTRACED: status %#x is not 'stopped by SIGSTOP'", st);
+    expect_sigchld(&chld, pid, CLD_STOPPED, SIGSTOP, "stop");
+    CHECK(waitpid(pid, &st, WUNTRACED | WNOHANG) == 0, "a stop was reported twice");
+    CHECK(waitpid(pid, &st, WNOHANG) == 0, "waitpid without WUNTRACED reported a stop");
+
+    CHECK(kill(pid, SIGCONT) == 0, "kill(SIGCONT): %s", strerror(errno));
+    st = status_of(pid, WCONTINUED);
+    CHECK(WIFCONTINUED(st), "WCONTINUED: status %#x is not 'continued'", st);
+    expect_sigchld(&chld, pid, CLD_CONTINUED, SIGCONT, "continue");
+    CHECK(waitpid(pid, &st, WCONTINUED | WNOHANG) == 0, "a continue was reported twice");
+
+    siginfo_t si;
+    CHECK(kill(pid, SIGSTOP) == 0, "kill(SIGSTOP): %s", strerror(errno));
+    memset(&si, 0, sizeof si);
+    CHECK(waitid(P_PID, (id_t)pid, &si, WSTOPPED | WNOWAIT) == 0, "waitid(WSTOPPED|WNOWAIT): %s", strerror(errno));
+    CHECK(si.si_pid == pid && si.si_code == CLD_STOPPED && si.si_status == SIGSTOP,
+          "waitid(WSTOPPED): pid %d code %d status %d", (int)si.si_pid, si.si_code, si.si_status);
+    memset(&si, 0, sizeof si);
+    CHECK(waitid(P_PID, (id_t)pid, &si, WSTOPPED) == 0 && si.si_code == CLD_STOPPED,
+          "waitid(WNOWAIT) consumed the stop");
+    expect_sigchld(&chld, pid, CLD_STOPPED, SIGSTOP, "second stop");
+    CHECK(kill(pid, SIGCONT) == 0, "kill(SIGCONT): %s", strerror(errno));
+    memset(&si, 0, sizeof si);
+    CHECK(waitid(P_PID, (id_t)pid, &si, WCONTINUED) == 0, "waitid(WCONTINUED): %s", strerror(errno));
+    CHECK(si.si_pid == pid && si.si_code == CLD_CONTINUED && si.si_status == SIGCONT,
+          "waitid(WCONTINUED): pid %d code %d status %d", (int)si.si_pid, si.si_code, si.si_status);
+    expect_sigchld(&chld, pid, CLD_CONTINUED, SIGCONT, "second continue");
+
+    close(gate[1]);
+    expect_sigchld(&chld, pid, CLD_EXITED, 6, "exit");
+    memset(&si, 0, sizeof si);
+    CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0, "waitid(WEXITED|WNOWAIT): %s", strerror(errno));
+    /* Linux: a zombie is no child to wait for without WEXITED. */
+    CHECK(waitid(P_PID, (id_t)pid, &si, WSTOPPED | WCONTINUED | WNOHANG) == -1 && errno == ECHILD,
+          "waitid without WEXITED on an exited child is not ECHILD");
+    st = status_of(pid, WUNTRACED | WCONTINUED);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 6, "status %#x", st);
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; void (*run)(void); } modes[] = {
         {"pid", mode_pid}, {"any", mode_any}, {"pgrp", mode_pgrp}, {"wnohang", mode_wnohang},
         {"echild", mode_echild}, {"status", mode_status}, {"waitid", mode_waitid},
+        {"nocldwait", mode_nocldwait}, {"stopped", mode_stopped},
     };
     for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(argv[1], modes[i].name) == 0) {
@@ -233,6 +332,6 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    say("usage: pm_wait pid|any|pgrp|wnohang|echild|status|waitid\n");
+    say("usage: pm_wait pid|any|pgrp|wnohang|echild|status|waitid|nocldwait|stopped\n");
     return 2;
 }
