@@ -160,6 +160,7 @@ class Process:
     killed_by: int | None = None  # pid whose exit cascaded into this one
     stopped: bool = False
     wait_event: int = 0  # a stop or continue no wait has collected yet: its wait(2) status; 0: none
+    execed: bool = False  # set by a successful execve; its parent may no longer setpgid it (EACCES)
     children_reaped: list[tuple[int, int]] = field(default_factory=list)
     final_usage: dict[str, int] = field(default_factory=dict)  # memory figures at exit
 

@@ -749,6 +749,7 @@ def replace_image(k: Kernel, t: Thread, image, guest: str, argv: list[bytes], en
     p.sig.pending = 0
     t.altstack = (0, 2, 0)
     k.exec_image(t, image, k.vfs.guest_path(k.vfs.host_path(guest, p.cwd)), argv, envp, execfn=os.fsencode(guest))
+    p.execed = True
     if p.vfork_parent is not None:
         exits.release_vfork(k, p)
     k.events.emit("exec", proc=p, path=guest, argv=argv)

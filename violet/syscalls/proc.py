@@ -466,6 +466,8 @@ def sys_setpgid(k: Kernel, t: Thread, pid: int, pgid: int, *_: int) -> int:
         raise SyscallError(errno.EINVAL)
     if target.sid != me.sid or target.pid == target.sid:
         raise SyscallError(errno.EPERM)
+    if target is not me and target.execed:
+        raise SyscallError(errno.EACCES)  # a child that has exec'd is out of reach (Linux: PF_FORKNOEXEC)
     pgid = pgid or target.pid
     if pgid != target.pid and not any(p.pgid == pgid and p.sid == me.sid for p in k.procs.values()):
         raise SyscallError(errno.EPERM)
