@@ -142,6 +142,10 @@ def test_setpgid_on_a_session_leader_is_eperm(guest, violet):
     assert_ok(same_as_native(guest("pm_groups"), violet, ["setpgid_session"]), "setpgid_session")
 
 
+def test_setpgid_on_a_child_that_has_exec_d_is_eacces(guest, violet):
+    assert_ok(same_as_native(guest("pm_groups"), violet, ["exec"]), "exec")
+
+
 def test_sigterm_and_sigkill_default_actions_end_the_victim(guest, violet):
     assert_ok(same_as_native(guest("pm_groups"), violet, ["kill"]), "kill")
 
@@ -249,6 +253,25 @@ def test_dropped_right_is_inherited_and_never_comes_back(guest, kept):
     assert app.perms.has(Right.SPAWN)
     assert any(not w.perms.has(Right.SPAWN) for w in workers)
     assert {e["errno"] for e in r.kernel.stats.audit} == {"EPERM"}
+
+
+SIGNAL_OUTCOMES = ["worker -> its parent", "worker -> its sibling", "worker -> itself", "worker -> its child",
+                   "top -> its child"]
+
+
+def test_signals_outside_the_own_subtree_need_proc_signal(guest, kept):
+    binary = guest("pm_perms")
+    allowed = run_cli(binary, ["signal"])
+    assert allowed.out == "".join(f"{w}: ok\n" for w in SIGNAL_OUTCOMES), allowed.report
+
+    denied = run_cli(binary, ["signal"], options=["--deny", "proc.signal"])
+    expected = ["EPERM", "EPERM", "ok", "ok", "ok"]
+    assert denied.out == "".join(f"{w}: {e}\n" for w, e in zip(SIGNAL_OUTCOMES, expected)), denied.report
+
+    r = kept(binary, ["signal"], Permissions().restrict(Right.SIGNAL))
+    assert r.status == 0, r.explain()
+    worker = r.workers()[1]
+    assert [(e["pid"], e["errno"]) for e in r.kernel.stats.audit] == [(worker.pid, "EPERM")] * 2
 
 
 # the process budget -------------------------------------------------------------

@@ -8,6 +8,7 @@
  * natively).  Runs natively and under Violet.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -169,6 +170,45 @@ static void mode_setpgid_session(void)
     reap_ok(pid);
 }
 
+/* A parent may move its child to another group until the child execs;
+ * after that setpgid on it fails with EACCES.  `self` is this program,
+ * exec'd in mode "execed". */
+static void mode_exec(const char *self)
+{
+    int gate[2], execd[2];
+    CHECK(pipe(gate) == 0 && pipe2(execd, O_CLOEXEC) == 0, "pipe");
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        char c;
+        close(gate[1]);
+        close(execd[0]);
+        if (read(gate[0], &c, 1) != 1)  /* the parent's first setpgid is done */
+            _exit(100);
+        dup2(gate[0], 0);
+        execl(self, self, "execed", (char *)NULL);
+        _exit(127);
+    }
+    close(execd[1]);
+    CHECK(setpgid(pid, pid) == 0, "setpgid before exec: %s", strerror(errno));
+    CHECK(write(gate[1], "x", 1) == 1, "write");
+    char c;
+    CHECK(read(execd[0], &c, 1) == 0, "no EOF from the close-on-exec pipe");
+    CHECK(setpgid(pid, getpgrp()) == -1 && errno == EACCES, "setpgid after the child's exec is not EACCES");
+    CHECK(getpgid(pid) == pid, "the exec'd child's group changed");
+    close(gate[1]);
+    reap_ok(pid);
+}
+
+/* The exec'd child of mode "exec": it waits for its parent to finish. */
+static void mode_execed(void)
+{
+    char c;
+    if (read(0, &c, 1) < 0)
+        _exit(100);
+    _exit(0);
+}
+
 static int killed_by(pid_t pid)
 {
     int st;
@@ -236,6 +276,13 @@ int main(int argc, char **argv)
         {"groups", mode_groups}, {"setpgid_session", mode_setpgid_session},
         {"kill", mode_kill}, {"exists", mode_exists},
     };
+    if (argc > 1 && strcmp(argv[1], "execed") == 0)
+        mode_execed();
+    if (argc > 1 && strcmp(argv[1], "exec") == 0) {
+        mode_exec(argv[0]);
+        say("ok exec\n");
+        return 0;
+    }
     for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(argv[1], modes[i].name) == 0) {
             modes[i].run();
@@ -243,6 +290,6 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    say("usage: pm_groups groups|setpgid_session|kill|exists\n");
+    say("usage: pm_groups groups|setpgid_session|exec|kill|exists\n");
     return 2;
 }

@@ -6,6 +6,9 @@
  *               caller's set on; a child's drop does not reach its parent;
  *               no call brings a dropped right back, exec included.
  *   rights      prints the caller's rights (the image "drop" execs).
+ *   signal      kill(pid, 0) and SIGTERM inside and outside the caller's
+ *               subtree; prints each outcome (run it with --deny
+ *               proc.signal).
  *   bomb        a fork bomb: every process forks until fork fails, then
  *               blocks; the top prints how its last fork failed and exits,
  *               and the cascade ends the rest (run it with --max-procs).
@@ -14,6 +17,7 @@
  * otherwise.  Violet only: it needs the extension calls.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +142,57 @@ static void mode_drop(const char *self)
     CHECK(strtol(line, NULL, 0) == now, "after exec the rights are %s, not %#lx", line, now);
 }
 
+static const char *outcome(int rc)
+{
+    return rc == 0 ? "ok" : errname(errno);
+}
+
+/* Signals inside and outside one's own subtree: a worker signals its
+ * parent, its sibling, itself and its own child, and the top signals its
+ * child.  Prints one outcome per line. */
+static void mode_signal(void)
+{
+    int gate[2], rep[2];
+    CHECK(pipe(gate) == 0 && pipe(rep) == 0, "pipe");
+    pid_t sibling = fork();
+    CHECK(sibling >= 0, "fork: %s", strerror(errno));
+    if (sibling == 0) {
+        char c;
+        close(gate[1]);
+        if (read(gate[0], &c, 1) < 0)
+            _exit(100);
+        _exit(0);
+    }
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        put(rep[1], kill(getppid(), 0) == 0 ? 0 : errno);
+        put(rep[1], kill(sibling, 0) == 0 ? 0 : errno);
+        put(rep[1], kill(getpid(), 0) == 0 ? 0 : errno);
+        pid_t g = fork();
+        if (g == 0) {
+            char c;
+            close(gate[1]);
+            if (read(gate[0], &c, 1) < 0)
+                _exit(100);
+            _exit(0);
+        }
+        put(rep[1], g < 0 ? -1 : kill(g, SIGTERM) == 0 ? 0 : errno);
+        if (g > 0)
+            waitpid(g, NULL, 0);
+        _exit(0);
+    }
+    static const char *what[] = {"worker -> its parent", "worker -> its sibling", "worker -> itself",
+                                 "worker -> its child"};
+    for (int i = 0; i < 4; i++) {
+        long e = get(rep[0]);
+        say("%s: %s\n", what[i], e == 0 ? "ok" : e == -1 ? "fork failed" : errname((int)e));
+    }
+    status_of(pid);
+    say("top -> its child: %s\n", outcome(kill(sibling, SIGTERM)));
+    status_of(sibling);
+}
+
 static void mode_rights(void)
 {
     say("%#lx\n", violet_rights());
@@ -173,10 +228,12 @@ int main(int argc, char **argv)
         mode_drop(argv[0]);
     else if (argc > 1 && strcmp(argv[1], "rights") == 0)
         mode_rights();
+    else if (argc > 1 && strcmp(argv[1], "signal") == 0)
+        mode_signal();
     else if (argc > 1 && strcmp(argv[1], "bomb") == 0)
         mode_bomb();
     else {
-        say("usage: pm_perms fork|drop|rights|bomb\n");
+        say("usage: pm_perms fork|drop|rights|signal|bomb\n");
         return 2;
     }
     if (strcmp(argv[1], "drop") == 0)
