@@ -304,7 +304,9 @@ def sys_sched_yield(k: Kernel, t: Thread, *_: int) -> int:
 
 @syscall("getpriority", "process")
 def sys_getpriority(k: Kernel, t: Thread, which: int, who: int, *_: int) -> int:
-    return 20 - (t.priority - 10)
+    # The raw call returns 20 - nice, as Linux does (the libc turns it back
+    # into nice); a priority p stands for nice 10 - p (see setpriority).
+    return 20 - (10 - t.priority)
 
 
 @syscall("setpriority", "process", Support.PARTIAL, "sets the calling thread's priority: nice -10..9 maps to 20..1")
