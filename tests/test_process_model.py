@@ -78,6 +78,10 @@ def test_pids_of_200_reaped_children_are_distinct_and_increasing(guest, violet, 
     assert len(pids) == 202 and len(set(pids)) == len(pids) and pids == sorted(pids)
 
 
+def test_child_inherits_mask_dispositions_cwd_umask_nice_and_open_files_but_no_pending_signal(guest, violet):
+    assert_ok(same_as_native(guest("pm_fork"), violet, ["inherit"]), "inherit")
+
+
 def test_vfork_parent_resumes_only_after_the_child_exits(guest, violet):
     assert_ok(same_as_native(guest("pm_fork"), violet, ["vfork"]), "vfork")
 

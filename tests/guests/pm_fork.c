@@ -1,14 +1,18 @@
 /* pm_fork: fork's return values, memory isolation, getppid, PID
- * uniqueness and vfork.  One property per mode (argv[1]); the program
- * prints "ok MODE" and exits 0 when the property holds, or prints
+ * uniqueness, vfork, and what a child inherits.  One property per mode
+ * (argv[1]); the program prints "ok MODE" and exits 0 when it holds, or prints
  * "FAIL: why" and exits 1.  Children report through pipes and exit
  * statuses; only the top process prints.  Runs natively and under Violet.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,11 +166,58 @@ static void mode_vfork(void)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7, "vfork child status %#x", st);
 }
 
+/* The child starts with the parent's signal mask and dispositions but no
+ * pending signals, its cwd, umask and nice value, and its open files:
+ * the same open file descriptions (one file offset), close-on-exec flags
+ * included. */
+static void mode_inherit(void)
+{
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    CHECK(sigprocmask(SIG_BLOCK, &usr2, NULL) == 0, "sigprocmask");
+    CHECK(signal(SIGUSR1, SIG_IGN) != SIG_ERR, "signal");
+    CHECK(raise(SIGUSR2) == 0, "raise");
+    umask(027);
+    CHECK(chdir("/tmp") == 0, "chdir: %s", strerror(errno));
+    CHECK(setpriority(PRIO_PROCESS, 0, 5) == 0, "setpriority: %s", strerror(errno));
+    char name[] = "/tmp/pm_fork_XXXXXX";
+    int fd = mkstemp(name), pipes[2];
+    CHECK(fd >= 0, "mkstemp: %s", strerror(errno));
+    unlink(name);
+    CHECK(write(fd, "12345678", 8) == 8 && lseek(fd, 0, SEEK_SET) == 0, "write: %s", strerror(errno));
+    CHECK(pipe2(pipes, O_CLOEXEC) == 0, "pipe2: %s", strerror(errno));
+    CHECK(getpriority(PRIO_PROCESS, 0) == 5, "getpriority after setpriority(5) is %d", getpriority(PRIO_PROCESS, 0));
+
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        sigset_t mask, pending;
+        char cwd[64] = "", b[3];
+        sigprocmask(SIG_BLOCK, NULL, &mask);
+        sigpending(&pending);
+        CHECK(sigismember(&mask, SIGUSR2), "the child lost the parent's signal mask");
+        CHECK(!sigismember(&pending, SIGUSR2), "the child inherited a pending signal");
+        CHECK(getcwd(cwd, sizeof cwd) && strcmp(cwd, "/tmp") == 0, "the child's cwd is %s", cwd);
+        CHECK(umask(0) == 027, "the child's umask differs");
+        CHECK(getpriority(PRIO_PROCESS, 0) == 5, "the child's nice value is %d", getpriority(PRIO_PROCESS, 0));
+        CHECK(fcntl(pipes[0], F_GETFD) == FD_CLOEXEC, "the child lost FD_CLOEXEC");
+        CHECK(read(fd, b, 3) == 3, "the child cannot read the inherited fd");
+        CHECK(kill(getpid(), SIGUSR1) == 0, "kill");
+        _exit(0);  /* alive: SIGUSR1 is still ignored */
+    }
+    reap_ok(pid);
+    CHECK(lseek(fd, 0, SEEK_CUR) == 3, "the child's read did not move the shared offset");
+    sigset_t pending;
+    sigpending(&pending);
+    CHECK(sigismember(&pending, SIGUSR2), "the parent lost its pending signal");
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; void (*run)(void); } modes[] = {
         {"retval", mode_retval}, {"isolation", mode_isolation}, {"getppid", mode_getppid},
-        {"pids", mode_pids}, {"vfork", mode_vfork},
+        {"pids", mode_pids}, {"vfork", mode_vfork}, {"inherit", mode_inherit},
     };
     for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(argv[1], modes[i].name) == 0) {
@@ -175,6 +226,6 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    say("usage: pm_fork retval|isolation|getppid|pids|vfork\n");
+    say("usage: pm_fork retval|isolation|getppid|pids|vfork|inherit\n");
     return 2;
 }
