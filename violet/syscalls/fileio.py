@@ -745,8 +745,9 @@ def replace_image(k: Kernel, t: Thread, image, guest: str, argv: list[bytes], en
     shared_sig = any(q.sig is p.sig for q in k.procs.values() if q is not p)
     if shared_sig:
         p.sig = p.sig.fork()
+    # Caught signals go back to their default action; the pending set and
+    # the caller's mask stay, as execve(2) says.
     p.sig.reset_for_exec()
-    p.sig.pending = 0
     t.altstack = (0, 2, 0)
     k.exec_image(t, image, k.vfs.guest_path(k.vfs.host_path(guest, p.cwd)), argv, envp, execfn=os.fsencode(guest))
     p.execed = True
