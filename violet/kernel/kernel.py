@@ -14,6 +14,7 @@ import heapq
 import os
 import select
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ class Kernel:
         self.started = time.monotonic()
         self.deadlock: list[str] | None = None
         self.interrupted: int | None = None  # a host signal that ended the run
+        self._expired = False  # set by run()'s deadline timer, from its own host thread
         self._slice_owner: Thread | None = None  # whose time slice is running
         self._slice_began = 0.0
         self._yielded = False  # sched_yield: the current slice ends now
@@ -510,12 +512,23 @@ class Kernel:
         EXIT_DEADLOCK when every thread is blocked for ever.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        # A lone thread's slice is unbounded (see _run_slice): a timer on a
+        # host thread of its own stops the engine at the deadline.  That stop
+        # may replay an instruction, but nothing runs after it: every
+        # process is killed.
+        self._expired = False
+        over = threading.Event()
+        timer = None
+        if timeout is not None:
+            timer = threading.Timer(timeout, self._expire, (over,))
+            timer.daemon = True
+            timer.start()
         try:
             while self._anything_alive():
                 if self.interrupted is not None:
                     self.kill_everything(f"violet received host signal {self.interrupted}")
                     return 128 + self.interrupted
-                if deadline is not None and time.monotonic() >= deadline:
+                if self._expired or (deadline is not None and time.monotonic() >= deadline):
                     self.say(f"violet: timeout after {timeout:g} s; terminating every process")
                     self.kill_everything("timeout")
                     return EXIT_TIMEOUT
@@ -529,10 +542,26 @@ class Kernel:
                     continue
                 self._run_slice(t)
         finally:
+            over.set()
+            if timer is not None:
+                timer.cancel()
             self.save_current()
         if self.check_invariants:
             invariants.check(self, "the run")
         return self.result()
+
+    def _expire(self, over: threading.Event) -> None:
+        """run()'s deadline passed: stop the engine until the run is over.
+
+        Called on the timer's host thread.  The stop is repeated because
+        the engine ignores one that arrives just before an engine run
+        begins.
+        """
+        self._expired = True
+        while True:
+            self.cpu.stop()
+            if over.wait(0.01):
+                return
 
     def result(self) -> int:
         apps = [p for p in self.history if p.kind is Kind.APPLICATION and p.parent is self.init]
@@ -598,9 +627,12 @@ class Kernel:
         if not t.alive or t.state is not ThreadState.RUNNABLE:
             return
         self._switch_to(t)
-        # Every slice is bounded, a lone thread's too: only between slices
-        # can the loop honour run(timeout=) and host signals (Python runs
-        # its signal handlers between engine calls, never during one).
+        # Only a slice that must end on time is bounded: when other threads
+        # wait for the CPU or a timer is due.  Unicorn 2.1.4 stopped from
+        # outside (a timeout) may replay a read-modify-write instruction at
+        # the saved RIP (bench/RESULTS.md, bench/engine_probe.py), so a lone
+        # thread runs until it makes a call that ends the engine run; run()'s
+        # deadline timer stops it when the run is over.
         shared = len(self.runq) > 1 or bool(self._timers)
         # A slice spans engine runs: a thread that makes syscalls which end
         # an engine run keeps the CPU until its time slice is used up.
@@ -608,7 +640,7 @@ class Kernel:
         if self._slice_owner is not t:
             self._slice_owner, self._slice_began = t, now
         full = self.slice_us * t.priority // 10
-        timeout = max(100, full - int((now - self._slice_began) * 1e6))
+        timeout = max(100, full - int((now - self._slice_began) * 1e6)) if shared else 0
         if self._timers:
             left = int((self._timers[0].deadline - time.monotonic()) * 1e6)
             timeout = max(50, min(timeout, left))
