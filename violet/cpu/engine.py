@@ -13,6 +13,8 @@ buffers: the binding's generic wrappers cost several microseconds a call.
 from __future__ import annotations
 
 import ctypes
+import threading
+import time
 from typing import Callable
 
 from unicorn import Uc, UcError, unicorn_const as uc
@@ -117,6 +119,7 @@ class Cpu:
         self._one_ref = ctypes.byref(self._one)
         self._hooks: list[object] = []
         self._install_hooks()
+        self._install_preemption()
         self.context_bytes = int(uclib.uc_context_size(self.handle))
         self.pristine: Context | None = None
         pristine = Context(self)
@@ -142,6 +145,24 @@ class Cpu:
                     None, ctypes.c_uint64(1), ctypes.c_uint64(0), *extra
                 )
             )
+
+    def _install_preemption(self) -> None:
+        """The native block hook that stops the engine cleanly (preempt.py)."""
+        from . import preempt
+
+        self._preempt_req = preempt.Request(0, 0, ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value)
+        self.watchdog: preempt.Watchdog | None = None
+        lib = preempt.load()
+        if lib is None:
+            return
+        h = uc_hook_h()
+        fn = ctypes.cast(lib.violet_block_hook, ctypes.c_void_p)
+        err = uclib.uc_hook_add(self.handle, ctypes.byref(h), uc.UC_HOOK_BLOCK, fn, ctypes.byref(self._preempt_req),
+                                ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if err != uc.UC_ERR_OK:
+            return
+        self._hooks.append(lib)
+        self.watchdog = preempt.Watchdog(self._preempt_req)
 
     def _fill(self, _h, vaddr, access, entry, _u):  # type: ignore[no-untyped-def]
         try:
@@ -175,18 +196,35 @@ class Cpu:
     # Running ------------------------------------------------------------
 
     def run(self, pc: int, timeout_us: int = 0) -> int:
-        """Run from `pc` until a stop; return the Unicorn error code (0 = OK).
+        """Run from `pc` until a stop, or about `timeout_us` (0: no limit);
+        return the Unicorn error code (0 = OK).
 
-        A hook that raised is re-raised here, after the engine stopped.
+        The time limit is enforced by the watchdog and the native block
+        hook, which stop at a block boundary; only where the hook could not
+        be built does the engine's own timeout serve (it may replay a store:
+        see preempt.c).  A hook that raised is re-raised here.
         """
-        err = uclib.uc_emu_start(self.handle, pc, 0, timeout_us, 0)
+        dog = self.watchdog
+        if dog is not None:
+            if timeout_us:
+                dog.arm(time.monotonic() + timeout_us / 1e6)
+            err = uclib.uc_emu_start(self.handle, pc, 0, 0, 0)
+            if timeout_us:
+                dog.disarm()
+        else:
+            err = uclib.uc_emu_start(self.handle, pc, 0, timeout_us, 0)
         if self.hook_error is not None:
             exc, self.hook_error = self.hook_error, None
             raise exc
         return int(err)
 
     def stop(self) -> None:
-        uclib.uc_emu_stop(self.handle)
+        """Stop the engine: from a hook (synchronous, exact), or from
+        another thread (at the next block boundary, when the hook exists)."""
+        if self.watchdog is not None and threading.current_thread() is not threading.main_thread():
+            self._preempt_req.request = 1
+        else:
+            uclib.uc_emu_stop(self.handle)
 
     def flush_tlb(self) -> None:
         self.uc.ctl(uc.UC_CTL_TLB_FLUSH, uc.UC_CTL_IO_WRITE)
