@@ -109,11 +109,12 @@ def exit_process(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
 
     # Then p itself becomes a zombie for its parent, unless nobody will
     # wait for it: the kernel reaps it at once for init and for a parent
-    # that ignores SIGCHLD or set SA_NOCLDWAIT.
+    # that ignores SIGCHLD or set SA_NOCLDWAIT, before the parent hears of
+    # it, so that no wait of the parent's can collect it.
     _teardown(k, p, wait_status, reason)
-    notify_parent(k, p, "exited")
     if p.parent is k.init or p.parent is None or _autoreap(p):
         _reap(k, p)
+    notify_parent(k, p, "exited")
 
 
 def _autoreap(p: Process) -> bool:
