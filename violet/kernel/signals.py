@@ -10,9 +10,14 @@ after a call.  rt_sigreturn reads the ucontext back, so a handler that
 rewrites uc_mcontext (the guest libc's thread cancellation rewrites RIP)
 changes where the thread resumes.
 
-A blocked syscall interrupted by a caught signal returns EINTR.  Default
-actions: terminate, terminate with core (reported as such in the wait
-status), ignore, stop, continue.
+A signal interrupts a blocked syscall of the thread that takes it.  When
+the signal is delivered, the call is restarted (RIP back over the syscall
+instruction, RAX its number again) if no handler runs (a stop and continue,
+a signal ignored by then, one another thread took) or if the handler has
+SA_RESTART; otherwise it returns EINTR.  That is Linux's -ERESTARTSYS.
+The calls in `_NO_RESTART` always return EINTR.  Default actions:
+terminate, terminate with core (reported as such in the wait status),
+ignore, stop, continue.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from ..cpu import engine as cpu
 from ..errors import SyscallError
-from .task import ThreadState
+from .task import Block, ThreadState
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -52,6 +57,16 @@ _CORE = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, 24, 25, SIG
 _IGNORE = {SIGCHLD, SIGURG, SIGWINCH}
 _STOP = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
+
+# Calls that return EINTR when a signal interrupts them, handler or not.
+# Linux never restarts epoll_wait and sigtimedwait; it restarts the others
+# when no handler runs, but with what is left of their timeout (restart
+# blocks) or after restoring a mask, which a restart from the start would
+# get wrong: here they return EINTR instead.
+_NO_RESTART = frozenset({
+    "pause", "rt_sigsuspend", "rt_sigtimedwait", "nanosleep", "clock_nanosleep", "poll", "ppoll", "select",
+    "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+})
 
 # si_code values
 SI_USER, SI_TKILL, SI_KERNEL = 0, -6, 0x80
@@ -202,15 +217,29 @@ def _offer(k: Kernel, t: Thread, sig: int, act: Action) -> bool:
 
 
 def _interrupt(k: Kernel, t: Thread) -> None:
-    """A blocked thread with a deliverable signal wakes with EINTR."""
-    if t.state is ThreadState.BLOCKED and t.block is not None and not t.block.reason.startswith("stopped"):
-        t.block = None
-        k.set_result(t, -errno.EINTR)
-        t.state = ThreadState.RUNNABLE
-        k.runq.append(t)
-    elif t.state is ThreadState.BLOCKED and t.block is not None and t.process.sig is not None:
-        # A stopped process still dies of SIGKILL and of fatal signals; let it look.
-        pass
+    """A blocked thread with a deliverable signal wakes.  Its call first
+    looks again at what it waits for, as Linux's wait loops do before they
+    give up (a SIGCHLD comes with the zombie it announces): if that is there
+    now, the call completes; otherwise it ends with EINTR, which delivery
+    may turn into a restart (`_end_interruption`).  A stopped thread and a
+    vfork parent are not interrupted (Linux's vfork waits killable only)."""
+    blk = t.block
+    if t.state is not ThreadState.BLOCKED or blk is None or blk.reason.startswith("stopped"):
+        return
+    if isinstance(blk.key, tuple) and blk.key[0] == "vfork":
+        return
+    nr = k.get_reg(t, cpu.RAX)  # a blocked call's RAX is still its number
+    t.block = None
+    try:
+        ret = blk.retry()
+    except SyscallError as err:
+        ret = -err.errno
+    except Block:
+        ret = -errno.EINTR
+        t.interrupted = nr
+    k.set_result(t, ret)
+    t.state = ThreadState.RUNNABLE
+    k.runq.append(t)
 
 
 def _continue(k: Kernel, p: Process) -> None:
@@ -240,14 +269,17 @@ def _take(t: Thread) -> int:
 
 
 def deliver_pending(k: Kernel, t: Thread) -> None:
-    """Before t returns to user mode: act on its deliverable signals."""
+    """Before t returns to user mode: act on its deliverable signals, and
+    restart or end the syscall a signal interrupted."""
     p = t.process
     if p.sig is None or not ((t.sig_pending | p.sig.pending) & ~(t.sigmask & ~UNBLOCKABLE)):
+        if t.interrupted >= 0:
+            _end_interruption(k, t, None)
         return
     while t.alive and t.state is ThreadState.RUNNABLE and t.block is None:
         sig = _take(t)
         if not sig:
-            return
+            break
         info = p.sig.infos.pop(sig, Info(sig))
         act = p.sig.actions[sig]
         if act.handler == SIG_IGN:
@@ -257,18 +289,36 @@ def deliver_pending(k: Kernel, t: Thread) -> None:
             if what in ("ignore", "continue"):
                 continue
             if what == "stop":
+                _end_interruption(k, t, None)  # re-entered once the process continues
                 _stop(k, p, sig)
                 return
             from . import exits
 
             exits.kill_process(k, p, sig, f"killed by {signal_name(sig)}", core=what == "core")
             return
+        _end_interruption(k, t, act)
         setup_frame(k, t, sig, act, info)
+    if t.interrupted >= 0 and t.alive:
+        _end_interruption(k, t, None)
+
+
+def _end_interruption(k: Kernel, t: Thread, handler: Action | None) -> None:
+    """t's blocked call was cut short with EINTR (see `_interrupt`): restart
+    it if no handler runs (handler None) or the handler has SA_RESTART,
+    unless the call is in _NO_RESTART.  Nothing to do if no call was cut."""
+    nr, t.interrupted = t.interrupted, -1
+    if nr < 0 or (handler is not None and not handler.flags & SA_RESTART):
+        return
+    from ..syscalls.table import name_of
+
+    if name_of(nr) in _NO_RESTART:
+        return
+    k.set_reg(t, cpu.RIP, k.get_reg(t, cpu.RIP) - 2)
+    k.set_reg(t, cpu.RAX, nr)
 
 
 def _stop(k: Kernel, p: Process, sig: int) -> None:
     from . import exits
-    from .task import Block
 
     p.stopped = True
     for t in p.threads:
@@ -278,7 +328,7 @@ def _stop(k: Kernel, p: Process, sig: int) -> None:
 
 
 def _stopped_retry(k: Kernel, t: Thread):  # type: ignore[no-untyped-def]
-    from .task import Block, NoReturn
+    from .task import NoReturn
 
     def retry() -> int:
         if t.process.stopped:

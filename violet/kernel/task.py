@@ -105,6 +105,7 @@ class Thread:
     priority: int = 10  # 1 (lowest) to 20
     sigmask: int = 0
     sig_pending: int = 0
+    interrupted: int = -1  # the syscall a signal cut short (EINTR set) until delivery restarts it or not
     altstack: tuple[int, int, int] = (0, 2, 0)  # sp, flags (SS_DISABLE), size
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
