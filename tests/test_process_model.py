@@ -86,6 +86,18 @@ def test_vfork_parent_resumes_only_after_the_child_exits(guest, violet):
     assert_ok(same_as_native(guest("pm_fork"), violet, ["vfork"]), "vfork")
 
 
+def test_posix_spawn_starts_a_child_and_returns_its_pid(guest, violet, kept):
+    assert_ok(same_as_native(guest("pm_fork"), violet, ["spawn"]), "spawn")
+    r = kept(guest("pm_fork"), ["spawn"])
+    assert_ok(r, "spawn")
+    child, *rest = r.workers()  # the missing program gave a child that never ran its image
+    assert child.kind is Kind.WORKER and child.exit_code == 9 and child.execed
+
+
+def test_exec_keeps_mask_pending_signals_and_ignored_dispositions(guest, violet):
+    assert_ok(same_as_native(guest("pm_fork"), violet, ["exec"]), "exec")
+
+
 def test_map_shared_anonymous_memory_stays_shared_across_fork(guest, violet):
     assert_ok(same_as_native(guest("pm_shared"), violet), "shared")
 
@@ -133,6 +145,10 @@ def test_parent_ignoring_sigchld_leaves_no_zombies_and_wait_ends_with_echild(gue
 
 def test_wait_reports_a_stop_and_a_continue_once_each_with_sigchld(guest, violet):
     assert_ok(same_as_native(guest("pm_wait"), violet, ["stopped"]), "stopped")
+
+
+def test_wait_interrupted_by_a_handler_restarts_with_sa_restart_and_fails_eintr_without(guest, violet):
+    assert_ok(same_as_native(guest("pm_wait"), violet, ["restart"]), "restart")
 
 
 # groups, sessions, signals ----------------------------------------------------

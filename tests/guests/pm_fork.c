@@ -1,12 +1,14 @@
 /* pm_fork: fork's return values, memory isolation, getppid, PID
- * uniqueness, vfork, and what a child inherits.  One property per mode
- * (argv[1]); the program prints "ok MODE" and exits 0 when it holds, or prints
- * "FAIL: why" and exits 1.  Children report through pipes and exit
- * statuses; only the top process prints.  Runs natively and under Violet.
+ * uniqueness, vfork and posix_spawn, what a child inherits and what an
+ * exec keeps.  One property per mode (argv[1]); the program prints
+ * "ok MODE" and exits 0 when it holds, or prints "FAIL: why" and exits 1.
+ * Children report through pipes and exit statuses; only the top process
+ * prints.  Runs natively and under Violet.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,12 +215,80 @@ static void mode_inherit(void)
     CHECK(sigismember(&pending, SIGUSR2), "the parent lost its pending signal");
 }
 
+/* posix_spawn (clone with CLONE_VM|CLONE_VFORK in the libc) starts the
+ * program as a child and returns its pid; `self` is run in mode
+ * "spawned", which reports its parent through its exit status. */
+static void mode_spawn(const char *self)
+{
+    extern char **environ;
+    char *args[] = {(char *)self, "spawned", NULL};
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, self, NULL, NULL, args, environ);
+    CHECK(rc == 0 && pid > 0, "posix_spawn: %s", strerror(rc));
+    int st;
+    CHECK(waitpid(pid, &st, 0) == pid, "waitpid: %s", strerror(errno));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 9, "the spawned child's status is %#x", st);
+    char *missing[] = {"/nonexistent/pm_fork", NULL};
+    rc = posix_spawn(&pid, missing[0], NULL, NULL, missing, environ);
+    CHECK(rc == ENOENT, "posix_spawn of a missing program: %s, not ENOENT", strerror(rc));
+}
+
+static void on_usr2(int sig)
+{
+    (void)sig;
+}
+
+/* Across execve the signal mask and the pending signals stay, ignored
+ * signals stay ignored and caught ones go back to the default.  `self` is
+ * this program, exec'd in mode "execed" (which checks the other side). */
+static void mode_exec(const char *self)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGUSR2);
+    CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0, "sigprocmask");
+    CHECK(signal(SIGTERM, SIG_IGN) != SIG_ERR && signal(SIGUSR2, on_usr2) != SIG_ERR, "signal");
+    CHECK(kill(getpid(), SIGUSR1) == 0 && raise(SIGUSR2) == 0, "kill");  /* one to the process, one to the thread */
+    execl(self, self, "execed", (char *)NULL);
+    CHECK(0, "execl: %s", strerror(errno));
+}
+
+static void mode_execed(void)
+{
+    sigset_t mask, pending;
+    struct sigaction term, usr2;
+    sigprocmask(SIG_BLOCK, NULL, &mask);
+    sigpending(&pending);
+    sigaction(SIGTERM, NULL, &term);
+    sigaction(SIGUSR2, NULL, &usr2);
+    CHECK(sigismember(&mask, SIGUSR1) && sigismember(&mask, SIGUSR2), "exec lost the signal mask");
+    CHECK(sigismember(&pending, SIGUSR1), "exec lost the pending process-directed SIGUSR1");
+    CHECK(sigismember(&pending, SIGUSR2), "exec lost the pending thread-directed SIGUSR2");
+    CHECK(term.sa_handler == SIG_IGN, "exec reset an ignored signal");
+    CHECK(usr2.sa_handler == SIG_DFL, "exec kept a handler");
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; void (*run)(void); } modes[] = {
         {"retval", mode_retval}, {"isolation", mode_isolation}, {"getppid", mode_getppid},
         {"pids", mode_pids}, {"vfork", mode_vfork}, {"inherit", mode_inherit},
     };
+    if (argc > 1 && strcmp(argv[1], "spawned") == 0)
+        return getppid() > 1 ? 9 : 8;
+    if (argc > 1 && strcmp(argv[1], "spawn") == 0) {
+        mode_spawn(argv[0]);
+        say("ok spawn\n");
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "exec") == 0)
+        mode_exec(argv[0]);
+    if (argc > 1 && strcmp(argv[1], "execed") == 0) {
+        mode_execed();
+        say("ok exec\n");
+        return 0;
+    }
     for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(argv[1], modes[i].name) == 0) {
             modes[i].run();
@@ -226,6 +296,6 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    say("usage: pm_fork retval|isolation|getppid|pids|vfork|inherit\n");
+    say("usage: pm_fork retval|isolation|getppid|pids|vfork|spawn|inherit|exec\n");
     return 2;
 }

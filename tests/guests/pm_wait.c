@@ -5,6 +5,8 @@
  * sleeping.  Runs natively and under Violet.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -220,6 +222,20 @@ static void mode_waitid(void)
     CHECK(waitid(P_PID, (id_t)pid, &si, 0) == -1 && errno == EINVAL, "waitid without WEXITED etc. is not EINVAL");
 }
 
+static volatile int sigchld_count;
+static volatile int release_fd = -1;
+
+/* Counts SIGCHLDs; the first one closes release_fd (see interrupted_wait). */
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    sigchld_count++;
+    if (release_fd >= 0) {
+        close(release_fd);
+        release_fd = -1;
+    }
+}
+
 /* A parent that ignores SIGCHLD, or sets SA_NOCLDWAIT, leaves no zombies:
  * wait blocks until every child has ended, then fails with ECHILD. */
 static void mode_nocldwait(void)
@@ -244,7 +260,17 @@ static void mode_nocldwait(void)
     pid = child_exiting(4);
     CHECK(waitpid(-1, NULL, 0) == -1 && errno == ECHILD, "SA_NOCLDWAIT: wait did not end with ECHILD");
 
+    /* SA_NOCLDWAIT with a handler: SIGCHLD still comes, no zombie stays. */
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_NOCLDWAIT | SA_RESTART;
+    CHECK(sigaction(SIGCHLD, &sa, NULL) == 0, "sigaction");
+    sigchld_count = 0;
+    pid = child_exiting(6);
+    CHECK(waitpid(-1, NULL, 0) == -1 && errno == ECHILD, "SA_NOCLDWAIT with a handler: wait did not end with ECHILD");
+    CHECK(sigchld_count == 1, "SA_NOCLDWAIT with a handler: %d SIGCHLDs, not 1", sigchld_count);
+
     /* Back to the default: children are zombies again. */
+    sa.sa_handler = SIG_DFL;
     sa.sa_flags = 0;
     CHECK(sigaction(SIGCHLD, &sa, NULL) == 0, "sigaction");
     pid = child_exiting(5);
@@ -318,12 +344,88 @@ static void mode_stopped(void)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 6, "status %#x", st);
 }
 
+/* Whether process `pid` is asleep (state S in /proc/PID/stat). */
+static int asleep(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *end = strrchr(buf, ')');
+    return end && end[1] == ' ' && end[2] == 'S';
+}
+
+/* The parent blocks in wait4(b); child a ends only once the parent is
+ * asleep (polled through /proc: no sleeping), so its SIGCHLD interrupts
+ * the wait; b ends only after the handler has run (it closes b's gate).
+ * Returns what wait4 returned. */
+static pid_t interrupted_wait(int flags, int *st)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = flags;
+    CHECK(sigaction(SIGCHLD, &sa, NULL) == 0, "sigaction");
+    sigchld_count = 0;
+
+    int gate_b[2];
+    CHECK(pipe(gate_b) == 0, "pipe");
+    pid_t parent = getpid();
+    pid_t a = fork();
+    CHECK(a >= 0, "fork");
+    if (a == 0) {  /* ends once the parent sleeps in its wait */
+        close(gate_b[1]);
+        while (!asleep(parent))
+            sched_yield();
+        _exit(1);
+    }
+    pid_t b = fork();
+    CHECK(b >= 0, "fork");
+    if (b == 0) {  /* ends when the parent's handler closes gate_b */
+        char c;
+        close(gate_b[1]);
+        if (read(gate_b[0], &c, 1) < 0)
+            _exit(100);
+        _exit(2);
+    }
+    release_fd = gate_b[1];
+    pid_t got = wait4(b, st, 0, NULL);
+    int saved = errno;
+    CHECK(sigchld_count >= 1, "no SIGCHLD handler ran");
+    if (got != b)
+        CHECK(waitpid(b, NULL, 0) == b, "waitpid(b)");
+    CHECK(waitpid(a, NULL, 0) == a, "waitpid(a)");
+    signal(SIGCHLD, SIG_DFL);
+    close(gate_b[0]);
+    errno = saved;
+    return got;
+}
+
+/* A wait interrupted by a handler with SA_RESTART goes on waiting; without
+ * SA_RESTART it fails with EINTR. */
+static void mode_restart(void)
+{
+    int st = 0;
+    pid_t got = interrupted_wait(SA_RESTART, &st);
+    CHECK(got > 0, "wait4 under SA_RESTART: %s", strerror(errno));
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "wait4 under SA_RESTART: status %#x", st);
+    got = interrupted_wait(0, &st);
+    CHECK(got == -1 && errno == EINTR, "wait4 interrupted without SA_RESTART returned %d (%s), not EINTR",
+          (int)got, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; void (*run)(void); } modes[] = {
         {"pid", mode_pid}, {"any", mode_any}, {"pgrp", mode_pgrp}, {"wnohang", mode_wnohang},
         {"echild", mode_echild}, {"status", mode_status}, {"waitid", mode_waitid},
-        {"nocldwait", mode_nocldwait}, {"stopped", mode_stopped},
+        {"nocldwait", mode_nocldwait}, {"stopped", mode_stopped}, {"restart", mode_restart},
     };
     for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(argv[1], modes[i].name) == 0) {
@@ -332,6 +434,6 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    say("usage: pm_wait pid|any|pgrp|wnohang|echild|status|waitid|nocldwait|stopped\n");
+    say("usage: pm_wait pid|any|pgrp|wnohang|echild|status|waitid|nocldwait|stopped|restart\n");
     return 2;
 }
