@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile int ready, cleaned;
+static volatile int ready, cleaned, target_tid;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int pipefd[2];
@@ -26,6 +26,7 @@ static void unlock_cleanup(void *arg) {
 static void *in_pause(void *arg) {
     (void)arg;
     pthread_cleanup_push(cleanup, (void *)1);
+    target_tid = gettid();
     ready = 1;
     for (;;)
         pause();
@@ -37,6 +38,7 @@ static void *in_read(void *arg) {
     (void)arg;
     char c;
     pthread_cleanup_push(cleanup, (void *)2);
+    target_tid = gettid();
     ready = 1;
     read(pipefd[0], &c, 1);
     pthread_cleanup_pop(0);
@@ -47,6 +49,7 @@ static void *in_cond_wait(void *arg) {
     (void)arg;
     pthread_mutex_lock(&mu);
     pthread_cleanup_push(unlock_cleanup, &mu);
+    target_tid = gettid();
     ready = 1;
     for (;;)
         pthread_cond_wait(&cv, &mu);
@@ -57,6 +60,7 @@ static void *in_cond_wait(void *arg) {
 static void *in_nanosleep(void *arg) {
     (void)arg;
     pthread_cleanup_push(cleanup, (void *)4);
+    target_tid = gettid();
     ready = 1;
     struct timespec d = {3600, 0};
     nanosleep(&d, NULL);
@@ -101,24 +105,36 @@ static void *disabled_then_enabled(void *arg) {
     return NULL;
 }
 
-static void run_case(const char *name, void *(*fn)(void *), int want_cleanup, int wait_after) {
+/* Wait until thread `tid` of this process is asleep in the kernel. */
+static void wait_until_sleeping(int tid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
+    for (;;) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = 0;
+            if (strstr(buf, "State:\tS"))
+                return;
+        }
+        sched_yield();
+    }
+}
+
+/* Run fn in a thread, cancel it (once it blocks, if `blocks`), join it. */
+static void run_case(const char *name, void *(*fn)(void *), int want_cleanup, int blocks) {
     pthread_t t;
     ready = 0;
     cleaned = 0;
     pthread_create(&t, NULL, fn, NULL);
     while (!ready)
         sched_yield();
-    /* Give the thread time to reach its blocking call (or loop). */
-    if (wait_after) {
-        struct timespec d = {0, 20 * 1000 * 1000};
-        nanosleep(&d, NULL);
-    }
+    if (blocks)
+        wait_until_sleeping(target_tid);
     int rc = pthread_cancel(t);
-    if (fn == disabled_then_enabled) {
-        struct timespec d = {0, 20 * 1000 * 1000};
-        nanosleep(&d, NULL);
-        may_enable = 1;
-    }
+    if (fn == disabled_then_enabled)
+        may_enable = 1; /* only after the request: the thread must outlive it */
     void *ret = NULL;
     int jrc = pthread_join(t, &ret);
     printf("%-16s cancel %d join %d %s cleanup %s\n", name, rc, jrc, ret == PTHREAD_CANCELED ? "CANCELED" : "not-canceled",
@@ -135,8 +151,8 @@ int main(void) {
     printf("%-16s %s\n", "mutex released", pthread_mutex_trylock(&mu) == 0 ? "yes" : "NO");
     pthread_mutex_unlock(&mu);
     run_case("nanosleep", in_nanosleep, 4, 1);
-    run_case("testcancel", testcancel_loop, 5, 1);
-    run_case("async", async_spin, 6, 1);
+    run_case("testcancel", testcancel_loop, 5, 0);
+    run_case("async", async_spin, 6, 0);
     run_case("disabled", disabled_then_enabled, 7, 0);
     run_case("before-blocking", in_pause, 1, 0);
     return 0;

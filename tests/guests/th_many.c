@@ -1,6 +1,7 @@
 /* 1,000 threads alive at once.  Each touches a little of its 8 MiB stack,
  * checks in, and waits at a barrier until all are alive; the main thread
- * then reports its memory figures (violet_memstats under Violet). */
+ * then reports its memory figures (violet_memstats, under Violet only),
+ * and again once every thread is joined and its stack unmapped. */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,5 +49,7 @@ int main(void) {
             bad++;
     }
     printf("joined %d bad %d\n", N, bad);
+    if (violet_memstats(&m) == 0)
+        printf("after join resident %llu\n", (unsigned long long)m.resident);
     return bad != 0;
 }
