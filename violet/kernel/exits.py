@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from ..cpu.engine import FS_BASE
 from ..errors import SyscallError
 from .signals import (
     CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIG_IGN, SIGCHLD,
@@ -48,6 +49,7 @@ def terminate_thread(k: Kernel, t: Thread, reason: str) -> None:
     """End one thread now.  Its clear-child-tid word is zeroed and woken."""
     if not t.alive:
         return
+    t.tls = k.get_reg(t, FS_BASE)
     t.state = ThreadState.TERMINATED
     t.ended = time.monotonic()
     t.end_reason = reason

@@ -825,10 +825,13 @@ class Kernel:
                 exits.kill_process(self, p, SIGKILL, reason)
 
     def _report_deadlock(self) -> None:
+        from ..syscalls.futex import describe_wait
+
         lines = ["violet: deadlock: every thread is blocked and no timer is pending"]
         for t in self.threads.values():
             if t.state is ThreadState.BLOCKED and t.block is not None:
-                lines.append(f"  {t.process.name}[{t.process.pid}] thread {t.tid}: {t.block.reason}")
+                what = describe_wait(self, t) or t.block.reason
+                lines.append(f"  {t.process.name}[{t.process.pid}] thread {t.tid}: {what}")
         self.deadlock = lines
         for line in lines:
             self.say(line)

@@ -110,6 +110,7 @@ class Thread:
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
     end_reason: str = ""
+    tls: int = 0  # its FS base when it ended (0 while alive), for the deadlock report
     cpu_time: float = 0.0
     name: str = ""
 

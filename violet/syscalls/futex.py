@@ -34,13 +34,14 @@ BITSET_ALL = 0xFFFFFFFF
 
 
 class Waiter:
-    __slots__ = ("thread", "bitset", "woken", "key")
+    __slots__ = ("thread", "bitset", "woken", "key", "addr")
 
-    def __init__(self, thread: Thread, bitset: int, key: object) -> None:
+    def __init__(self, thread: Thread, bitset: int, key: object, addr: int) -> None:
         self.thread = thread
         self.bitset = bitset
         self.woken = False
         self.key = key
+        self.addr = addr  # the word's address in the waiter's space (key may move on requeue)
 
 
 def futex_key(p: Process, addr: int) -> object:
@@ -111,8 +112,8 @@ def _deadline(k: Kernel, t: Thread, timeout: int, absolute: bool, realtime: bool
     return time.monotonic() + (value - now)
 
 
-def _wait(k: Kernel, t: Thread, key: object, deadline: float | None, bitset: int, why: str) -> int:
-    w = Waiter(t, bitset, key)
+def _wait(k: Kernel, t: Thread, addr: int, key: object, deadline: float | None, bitset: int, why: str) -> int:
+    w = Waiter(t, bitset, key, addr)
     _queue(k, key).append(w)
 
     def retry() -> int:
@@ -146,7 +147,7 @@ def _wake_op(k: Kernel, t: Thread, addr: int, n: int, addr2: int, n2: int, op: i
     return woken
 
 
-def _requeue(k: Kernel, key: object, key2: object, n: int, n2: int) -> int:
+def _requeue(k: Kernel, key: object, key2: object, addr2: int, n: int, n2: int) -> int:
     woken = wake(k, key, n)
     q = k.futexes.get(key)
     moved = 0
@@ -155,7 +156,7 @@ def _requeue(k: Kernel, key: object, key2: object, n: int, n2: int) -> int:
         while q and moved < n2:
             w = q.popleft()
             if _waiting(w):
-                w.key = key2
+                w.key, w.addr = key2, addr2
                 q2.append(w)
                 moved += 1
         if not q:
@@ -182,7 +183,7 @@ def _lock_pi(k: Kernel, t: Thread, addr: int, key: object, deadline: float | Non
         if t.timed_out:
             raise SyscallError(errno.ETIMEDOUT)
         space.write_u32(addr, word | FUTEX_WAITERS)
-        w = Waiter(t, BITSET_ALL, key)
+        w = Waiter(t, BITSET_ALL, key, addr)
         _queue(k, key).append(w)
         raise Block(f"pi-lock {addr:#x} held by thread {owner}", attempt, deadline, key=w)
 
@@ -217,7 +218,7 @@ def sys_futex(k: Kernel, t: Thread, addr: int, op: int, val: int, timeout: int, 
             raise SyscallError(errno.EAGAIN)
         if deadline is not None and deadline <= time.monotonic():
             raise SyscallError(errno.ETIMEDOUT)
-        return _wait(k, t, key, deadline, bitset, f"futex {addr:#x}")
+        return _wait(k, t, addr, key, deadline, bitset, f"futex {addr:#x}")
     if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         bitset = BITSET_ALL if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
         if bitset == 0:
@@ -227,7 +228,7 @@ def sys_futex(k: Kernel, t: Thread, addr: int, op: int, val: int, timeout: int, 
         if cmd == FUTEX_CMP_REQUEUE and space.read_u32(addr) != val3 & 0xFFFFFFFF:
             raise SyscallError(errno.EAGAIN)
         n2 = timeout & 0x7FFFFFFF  # the 'timeout' slot carries val2 here
-        return _requeue(k, key, futex_key(t.process, addr2), val, n2)
+        return _requeue(k, key, futex_key(t.process, addr2), addr2, val, n2)
     if cmd == FUTEX_WAKE_OP:
         return _wake_op(k, t, addr, val, addr2, timeout & 0x7FFFFFFF, val3 & 0xFFFFFFFF)
     if cmd in (FUTEX_LOCK_PI, FUTEX_TRYLOCK_PI):
@@ -264,3 +265,37 @@ def walk_robust_list(k: Kernel, t: Thread) -> None:
                     futex_wake_addr(k, p, word_at, 1)
     except SyscallError:
         return
+
+
+def describe_wait(k: Kernel, t: Thread) -> str | None:
+    """t's futex wait as the deadlock report shows it, or None if t waits
+    on no futex: the word it waits on now (after any requeue) and, where
+    the kernel knows one, the ended thread behind it.  That is a thread of
+    the process whose tid the word holds (a lock's owner), or whose stack
+    and TLS mapping holds the word (the thread's own descriptor, which
+    musl's pthread_join waits on: a thread ended by the hierarchy rule
+    never clears it).
+    """
+    blk = t.block
+    w = blk.key if blk is not None else None
+    if not isinstance(w, Waiter):
+        return None
+    assert blk is not None
+    what = f"futex {w.addr:#x}" if blk.reason.startswith("futex") else blk.reason
+    p = t.process
+    space = p.space
+    ended = [d for d in p.threads if not d.alive]
+    if space is None or not ended:
+        return what
+    try:
+        word = space.read_u32(w.addr)
+    except SyscallError:
+        return what
+    for d in ended:
+        if word & FUTEX_TID_MASK == d.tid:
+            return f"{what}, held by thread {d.tid}, which ended ({d.end_reason})"
+    mapping = space.find(w.addr)
+    for d in ended:
+        if d.tls and mapping is not None and space.find(d.tls) is mapping:
+            return f"{what}, in the stack and TLS of thread {d.tid}, which ended ({d.end_reason})"
+    return what
