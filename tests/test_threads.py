@@ -201,17 +201,21 @@ def test_creator_exit_terminates_the_threads_it_created_at_once(guest, inspect):
     assert b.ended - c.ended < 0.01, "C ended in the same step as B"
 
 
-def test_join_on_a_cascade_terminated_thread_is_reported_not_hung(guest, inspect):
-    """musl's pthread_join waits for the joined thread's own pthread_exit to
-    clear its detach_state, which a thread ended by the hierarchy rule never
-    runs (the kernel only clears its clear-child-tid word).  Such a join
-    cannot return; the kernel must report the deadlock instead of hanging."""
-    r = inspect(guest("th_join_killed"))
+@pytest.mark.parametrize("how, names", [("join", "in the stack and TLS of thread"), ("mutex", "held by thread")])
+def test_waiting_on_a_cascade_terminated_thread_is_reported_naming_it(guest, inspect, how, names):
+    """A thread ended by the hierarchy rule runs no code of its own: musl's
+    pthread_join on it waits for a word only its pthread_exit would clear,
+    and a mutex it held stays held.  Such a wait cannot end; the kernel
+    reports the deadlock, naming the futex word and the ended thread
+    behind it (the word lies in its stack and TLS, or holds its tid)."""
+    r = inspect(guest("th_join_killed"), [how])
     assert r.status == EXIT_DEADLOCK, r.explain()
-    assert r.lines == ["B joined; joining C"]
-    assert "deadlock" in r.report and f"thread {r.app.pid}: futex" in r.report, r.report
     c = r.app.main.created[0].created[0]
-    assert c.end_reason.startswith("creator thread"), c.end_reason
+    assert r.lines == [f"B joined; C was thread {c.tid}"], r.explain()
+    assert c.end_reason == f"creator thread {c.creator.tid} exited", c.end_reason
+    want = f"thread {r.app.pid}: futex 0x"
+    line = next((ln for ln in r.report.splitlines() if want in ln), "")
+    assert f"{names} {c.tid}, which ended ({c.end_reason})" in line, r.report
 
 
 @pytest.mark.parametrize("how, status", [("pthread_exit", 0), ("sys_exit", 7)])
