@@ -146,6 +146,7 @@ class Kernel:
         self._slice_owner: Thread | None = None  # whose time slice is running
         self._slice_began = 0.0
         self._yielded = False  # sched_yield: the current slice ends now
+        self._spawned: list[Process] = []  # launched by spawn() since the last run(); run() reports the first
         self._stdio = self._std_files(stdin, stdout, stderr)
 
         self.cpu.on_fill = self._fill
@@ -281,6 +282,8 @@ class Kernel:
             exits.discard_unstarted(self, p)
             raise
         self.events.emit("process", proc=p, parent=parent, kind=kind.value)
+        if parent is self.init:
+            self._spawned.append(p)
         return p
 
     def exec_image(
@@ -548,7 +551,9 @@ class Kernel:
             self.save_current()
         if self.check_invariants:
             invariants.check(self, "the run")
-        return self.result()
+        status = self.result()
+        self._spawned = []
+        return status
 
     def _expire(self, over: threading.Event) -> None:
         """run()'s deadline passed: stop the engine until the run is over.
@@ -564,10 +569,10 @@ class Kernel:
                 return
 
     def result(self) -> int:
-        apps = [p for p in self.history if p.kind is Kind.APPLICATION and p.parent is self.init]
-        if not apps:
+        """The shell status of the first program spawned since the last run."""
+        if not self._spawned:
             return 0
-        code = apps[0].exit_code
+        code = self._spawned[0].exit_code
         return 0 if code is None else code
 
     def _anything_alive(self) -> bool:

@@ -1,0 +1,85 @@
+"""Budgets and exhaustion, and the host side of a run: --timeout, SIGTERM
+and Ctrl-C to `violet run`, a closed stdout pipe."""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import sys
+import time
+
+from harness import run_cli, same_as_native
+from violet import Kernel
+
+
+def test_open_files_stop_at_rlimit_nofile_with_emfile(guest, violet) -> None:
+    got = same_as_native(guest("limits"), violet, ["fds"])
+    assert got.out == "opened 61, then EMFILE\n"
+
+
+def test_thread_budget_gives_eagain(guest) -> None:
+    got = run_cli(guest("limits"), ["threads", "8"], options=["--max-threads", "4"])
+    assert got.status == 0, got.report
+    assert got.out == "created 3 threads, then EAGAIN\n"
+
+
+def test_memory_budget_refuses_mappings_with_enomem(guest) -> None:
+    got = run_cli(guest("limits"), ["mmap-budget"], options=["--mem-budget", "10M"])
+    assert got.status == 0, got.report
+    assert got.out == "mapped 2 x 4 MiB, then ENOMEM\n"
+
+
+def test_touching_past_the_memory_budget_kills_with_a_report(guest) -> None:
+    got = run_cli(guest("limits"), ["touch", "16"], options=["--mem-budget", "8M"])
+    assert got.status == 128 + 9, got.report
+    assert got.out == "mapped 16 MiB\n"
+    assert "out of memory" in got.report
+
+
+def test_physical_memory_running_out_kills_the_guest_not_the_kernel(guest) -> None:
+    report = io.StringIO()
+    k = Kernel(mem="32M", stdout=bytearray(), report=report, check=True)
+    k.spawn([str(guest("limits")), "touch", "64"])
+    assert k.run(timeout=60) == 128 + 9
+    assert "out of memory" in report.getvalue()
+    assert k.pool.in_use == k.boot_frames
+    k.spawn([str(guest("hello"))])
+    assert k.run() == 0
+
+
+def test_timeout_ends_the_whole_tree_with_status_124(guest) -> None:
+    began = time.monotonic()
+    got = run_cli(guest("limits"), ["spin"], options=["--timeout", "1"])
+    assert got.status == 124
+    assert time.monotonic() - began < 20
+    assert "timeout" in got.report
+
+
+def _signalled(guest, signo: int) -> subprocess.CompletedProcess[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "violet", "run", str(guest("limits")), "spin"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"ready\n"
+    proc.send_signal(signo)
+    out, err = proc.communicate(timeout=30)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_sigterm_to_violet_ends_the_guest_tree_with_143(guest) -> None:
+    done = _signalled(guest, signal.SIGTERM)
+    assert done.returncode == 143, done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+def test_ctrl_c_to_violet_ends_the_guest_tree_with_130(guest) -> None:
+    done = _signalled(guest, signal.SIGINT)
+    assert done.returncode == 130, done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+def test_a_closed_stdout_pipe_ends_the_run_quietly(guest) -> None:
+    cmd = f"{sys.executable} -m violet run {guest('limits')} lines 100000 | head -1"
+    done = subprocess.run(["bash", "-c", cmd], capture_output=True, timeout=60)
+    assert done.stdout == b"line 0\n"
+    assert done.stderr == b"", done.stderr
