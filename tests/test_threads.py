@@ -218,6 +218,16 @@ def test_waiting_on_a_cascade_terminated_thread_is_reported_naming_it(guest, ins
     assert f"{names} {c.tid}, which ended ({c.end_reason})" in line, r.report
 
 
+def test_robust_mutex_held_by_a_cascade_terminated_thread_reports_owner_dead(guest, inspect):
+    """The one lock the kernel can release for a terminated thread: a
+    robust mutex on the robust list the thread registered."""
+    r = inspect(guest("th_robust"))
+    assert r.status == 0, r.explain()
+    assert r.lines == ["lock after its owner ended: EOWNERDEAD", "lock after consistent: 0"], r.explain()
+    c = r.app.main.created[0].created[0]
+    assert c.robust_list and c.end_reason.startswith("creator thread"), (c.robust_list, c.end_reason)
+
+
 @pytest.mark.parametrize("how, status", [("pthread_exit", 0), ("sys_exit", 7)])
 def test_main_thread_exit_ends_the_process(guest, inspect, how, status):
     """Under Violet the main thread's exit (pthread_exit, or exit(2) for the
