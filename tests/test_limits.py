@@ -56,8 +56,8 @@ def test_timeout_ends_the_whole_tree_with_status_124(guest) -> None:
     assert "timeout" in got.report
 
 
-def _signalled(guest, signo: int) -> subprocess.CompletedProcess[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "violet", "run", str(guest("limits")), "spin"],
+def _signalled(guest, signo: int, mode: str = "spin") -> subprocess.CompletedProcess[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "violet", "run", str(guest("limits")), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
     assert proc.stdout.readline() == b"ready\n"
@@ -70,6 +70,11 @@ def test_sigterm_to_violet_ends_the_guest_tree_with_143(guest) -> None:
     done = _signalled(guest, signal.SIGTERM)
     assert done.returncode == 143, done.stderr
     assert b"Traceback" not in done.stderr
+
+
+def test_sigterm_stops_a_lone_thread_that_never_makes_a_syscall(guest) -> None:
+    done = _signalled(guest, signal.SIGTERM, "spin-alone")
+    assert done.returncode == 143, done.stderr
 
 
 def test_ctrl_c_to_violet_ends_the_guest_tree_with_130(guest) -> None:

@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from .errors import KernelBug, LoadError, UsageError
@@ -188,13 +189,34 @@ def _write_output(path: str, write) -> None:  # type: ignore[no-untyped-def]
 
 
 def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
-    """Ctrl-C or SIGTERM to violet ends the guest tree (the cascade rule)."""
+    """Ctrl-C, SIGTERM or SIGHUP to violet end the guest tree (the cascade rule).
+
+    Python runs signal handlers only between bytecodes of the main thread,
+    and a guest in a compute loop may keep the main thread inside the
+    engine: the signal's number is also written to a wakeup pipe, whose
+    reader thread stops the engine at once.
+    """
 
     def handler(signo: int, _frame: object) -> None:
         kernel.interrupt(signo)
 
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, handler)
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+
+    def reader() -> None:
+        while True:
+            try:
+                data = os.read(r, 1)
+            except OSError:
+                return
+            if not data:
+                return
+            kernel.interrupt(data[0])
+
+    threading.Thread(target=reader, name="violet-signals", daemon=True).start()
 
 
 def cmd_cc(argv: list[str]) -> int:

@@ -5,6 +5,7 @@
  *   limits mmap-budget    4 MiB mappings, touched, until mmap fails
  *   limits touch MB       map MB MiB in 4 MiB pieces, then touch every page
  *   limits spin           print "ready", fork a spinning child, spin for ever
+ *   limits spin-alone     print "ready", spin for ever (one thread, no syscalls)
  *   limits lines N        print N numbered lines
  */
 #include <errno.h>
@@ -95,6 +96,11 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "mmap-budget")) return mmap_budget();
     if (!strcmp(argv[1], "touch")) return touch(argc > 2 ? atol(argv[2]) : 16);
     if (!strcmp(argv[1], "spin")) return spin();
+    if (!strcmp(argv[1], "spin-alone")) {
+        printf("ready\n");
+        fflush(stdout);
+        for (volatile unsigned long i = 0;; i++) {}
+    }
     if (!strcmp(argv[1], "lines")) {
         long n = argc > 2 ? atol(argv[2]) : 10;
         for (long i = 0; i < n; i++) printf("line %ld\n", i);
