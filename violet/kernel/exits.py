@@ -99,7 +99,7 @@ def exit_process(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
         return
 
     # Every descendant goes first, in this same step, straight to REAPED.
-    doomed = [d for d in p.descendants() if d.state is not ProcState.REAPED]
+    doomed = [d for d in reversed(p.descendants()) if d.state is not ProcState.REAPED]  # leaves first
     for d in doomed:
         if d.alive:
             d.killed_by = p.pid
