@@ -76,3 +76,19 @@ def test_api_subscribers_see_creation_exit_and_cascade(guest) -> None:
     cascades = [f for kind, f in seen if kind == "cascade"]
     assert len(cascades) == 1 and cascades[0]["killed"][0].parent is cascades[0]["proc"]
     assert cascades[0]["proc"].parent is app
+
+
+def test_sigusr1_prints_the_tree_while_the_guest_runs(guest) -> None:
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-m", "violet", "run", str(guest("limits")), "spin"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == b"ready\n"
+    proc.send_signal(signal.SIGUSR1)
+    first = proc.stderr.readline().decode()
+    second = proc.stderr.readline().decode()
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=30)
+    assert first.startswith("1 init [system]"), first
+    assert re.match(r"^  \d+ limits \[application\] .*: running$", second), second

@@ -154,6 +154,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"violet: {e}", file=sys.stderr)
         return e.status
     _forward_host_signals(kernel)
+    from .trace.report import print_tree
+
+    kernel.on_view = lambda k: print_tree(k, sys.stderr)
     try:
         status = kernel.run(timeout=args.timeout)
     finally:
@@ -189,7 +192,8 @@ def _write_output(path: str, write) -> None:  # type: ignore[no-untyped-def]
 
 
 def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
-    """Ctrl-C, SIGTERM or SIGHUP to violet end the guest tree (the cascade rule).
+    """Ctrl-C, SIGTERM or SIGHUP to violet end the guest tree (the cascade
+    rule); SIGUSR1 prints the process tree while the guest runs.
 
     Python runs signal handlers only between bytecodes of the main thread,
     and a guest in a compute loop may keep the main thread inside the
@@ -198,9 +202,12 @@ def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
     """
 
     def handler(signo: int, _frame: object) -> None:
-        kernel.interrupt(signo)
+        if signo == signal.SIGUSR1:
+            kernel.request_view()
+        else:
+            kernel.interrupt(signo)
 
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
         signal.signal(s, handler)
     r, w = os.pipe()
     os.set_blocking(w, False)
@@ -214,7 +221,10 @@ def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
                 return
             if not data:
                 return
-            kernel.interrupt(data[0])
+            if data[0] == signal.SIGUSR1:
+                kernel.request_view()
+            else:
+                kernel.interrupt(data[0])
 
     threading.Thread(target=reader, name="violet-signals", daemon=True).start()
 

@@ -146,6 +146,8 @@ class Kernel:
         self._slice_owner: Thread | None = None  # whose time slice is running
         self._slice_began = 0.0
         self._yielded = False  # sched_yield: the current slice ends now
+        self.on_view: Callable[[Kernel], None] | None = None
+        self._view_requested = False
         self._spawned: list[Process] = []  # launched by spawn() since the last run(); run() reports the first
         self._stdio = self._std_files(stdin, stdout, stderr)
 
@@ -531,6 +533,10 @@ class Kernel:
                 if self.interrupted is not None:
                     self.kill_everything(f"violet received host signal {self.interrupted}")
                     return 128 + self.interrupted
+                if self._view_requested:
+                    self._view_requested = False
+                    if self.on_view is not None:
+                        self.on_view(self)
                 if self._expired or (deadline is not None and time.monotonic() >= deadline):
                     self.say(f"violet: timeout after {timeout:g} s; terminating every process")
                     self.kill_everything("timeout")
@@ -822,6 +828,12 @@ class Kernel:
     def interrupt(self, signo: int) -> None:
         """From a host signal handler: end the run, killing every guest."""
         self.interrupted = signo
+        self.cpu.stop()
+
+    def request_view(self) -> None:
+        """From any host thread: call `on_view(kernel)` between two slices
+        (violet run prints the process tree on SIGUSR1 this way)."""
+        self._view_requested = True
         self.cpu.stop()
 
     def kill_everything(self, reason: str) -> None:
