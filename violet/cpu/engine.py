@@ -147,22 +147,37 @@ class Cpu:
             )
 
     def _install_preemption(self) -> None:
-        """The native block hook that stops the engine cleanly (preempt.py)."""
+        """State for the native block hook that stops the engine cleanly
+        (preempt.py).  The hook itself is added by `enable_preemption`, the
+        first time a slice must end on time: until then (a program with one
+        thread) no block pays for it."""
         from . import preempt
 
         self._preempt_req = preempt.Request(0, 0, ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value)
         self.watchdog: preempt.Watchdog | None = None
+        self._preempt_tried = False
+
+    def enable_preemption(self) -> bool:
+        """Add the block hook (once; translated code is flushed so every
+        block calls it).  False where it cannot be built."""
+        if self._preempt_tried:
+            return self.watchdog is not None
+        self._preempt_tried = True
+        from . import preempt
+
         lib = preempt.load()
         if lib is None:
-            return
+            return False
         h = uc_hook_h()
         fn = ctypes.cast(lib.violet_block_hook, ctypes.c_void_p)
         err = uclib.uc_hook_add(self.handle, ctypes.byref(h), uc.UC_HOOK_BLOCK, fn, ctypes.byref(self._preempt_req),
                                 ctypes.c_uint64(1), ctypes.c_uint64(0))
         if err != uc.UC_ERR_OK:
-            return
+            return False
         self._hooks.append(lib)
+        self.flush_code()
         self.watchdog = preempt.Watchdog(self._preempt_req)
+        return True
 
     def _fill(self, _h, vaddr, access, entry, _u):  # type: ignore[no-untyped-def]
         try:
@@ -204,6 +219,8 @@ class Cpu:
         be built does the engine's own timeout serve (it may replay a store:
         see preempt.c).  A hook that raised is re-raised here.
         """
+        if timeout_us and not self._preempt_tried:
+            self.enable_preemption()
         dog = self.watchdog
         if dog is not None:
             if timeout_us:
