@@ -289,7 +289,6 @@ def deliver_pending(k: Kernel, t: Thread) -> None:
             if what in ("ignore", "continue"):
                 continue
             if what == "stop":
-                _end_interruption(k, t, None)  # re-entered once the process continues
                 _stop(k, p, sig)
                 return
             from . import exits
@@ -318,11 +317,18 @@ def _end_interruption(k: Kernel, t: Thread, handler: Action | None) -> None:
 
 
 def _stop(k: Kernel, p: Process, sig: int) -> None:
+    """Stop every thread of p (a group stop).  A thread blocked in a call is
+    interrupted first, as Linux wakes each thread to take part in the stop:
+    its call completes if it can, or is set to restart (or to return EINTR)
+    when the process continues.  It cannot run while p is stopped."""
     from . import exits
 
     p.stopped = True
     for t in p.threads:
+        if t.alive and t.state is ThreadState.BLOCKED:
+            _interrupt(k, t)
         if t.alive and t.state is ThreadState.RUNNABLE and t.block is None:
+            _end_interruption(k, t, None)
             k.block(t, Block("stopped", _stopped_retry(k, t), key=("stopped", p.pid)))
     exits.notify_parent(k, p, "stopped", sig)
 
