@@ -147,6 +147,10 @@ def test_wait_reports_a_stop_and_a_continue_once_each_with_sigchld(guest, violet
     assert_ok(same_as_native(guest("pm_wait"), violet, ["stopped"]), "stopped")
 
 
+def test_a_stop_holds_every_thread_even_one_blocked_in_a_call(guest, violet):
+    assert_ok(same_as_native(guest("pm_wait"), violet, ["stopped_threads"]), "stopped_threads")
+
+
 def test_wait_interrupted_by_a_handler_restarts_with_sa_restart_and_fails_eintr_without(guest, violet):
     assert_ok(same_as_native(guest("pm_wait"), violet, ["restart"]), "restart")
 

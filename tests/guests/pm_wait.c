@@ -5,6 +5,7 @@
  * sleeping.  Runs natively and under Violet.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -222,6 +223,56 @@ static void mode_waitid(void)
     CHECK(waitid(P_PID, (id_t)pid, &si, 0) == -1 && errno == EINVAL, "waitid without WEXITED etc. is not EINVAL");
 }
 
+static int thread_in[2], thread_out[2];
+
+static void *reader_thread(void *arg)
+{
+    char c;
+    (void)arg;
+    if (read(thread_in[0], &c, 1) == 1 && write(thread_out[1], &c, 1) != 1)
+        _exit(101);
+    return NULL;
+}
+
+/* A stop holds every thread of the process: one blocked in read does not
+ * take data that arrives while the process is stopped (the parent yields
+ * the CPU many times, then finds the byte still in the pipe); after
+ * SIGCONT it reads again and takes the next byte. */
+static void mode_stopped_threads(void)
+{
+    int ready[2];
+    CHECK(pipe(thread_in) == 0 && pipe(thread_out) == 0 && pipe(ready) == 0, "pipe");
+    pid_t pid = fork();
+    CHECK(pid >= 0, "fork");
+    if (pid == 0) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, reader_thread, NULL) != 0)
+            _exit(102);
+        if (write(ready[1], "r", 1) != 1)
+            _exit(103);
+        pthread_join(t, NULL);
+        _exit(0);
+    }
+    char c;
+    CHECK(read(ready[0], &c, 1) == 1, "read");
+    CHECK(kill(pid, SIGSTOP) == 0, "kill(SIGSTOP)");
+    int st = status_of(pid, WUNTRACED);
+    CHECK(WIFSTOPPED(st), "status %#x", st);
+
+    CHECK(write(thread_in[1], "1", 1) == 1, "write");
+    for (int i = 0; i < 2000; i++)
+        sched_yield();
+    CHECK(fcntl(thread_in[0], F_SETFL, O_NONBLOCK) == 0, "fcntl");
+    CHECK(read(thread_in[0], &c, 1) == 1 && c == '1', "a thread of the stopped process took the byte");
+    CHECK(fcntl(thread_in[0], F_SETFL, 0) == 0, "fcntl");
+
+    CHECK(kill(pid, SIGCONT) == 0, "kill(SIGCONT)");
+    CHECK(write(thread_in[1], "2", 1) == 1, "write");
+    CHECK(read(thread_out[0], &c, 1) == 1 && c == '2', "after SIGCONT the thread did not read on");
+    st = status_of(pid, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+}
+
 static volatile int sigchld_count;
 static volatile int release_fd = -1;
 
@@ -426,6 +477,7 @@ int main(int argc, char **argv)
         {"pid", mode_pid}, {"any", mode_any}, {"pgrp", mode_pgrp}, {"wnohang", mode_wnohang},
         {"echild", mode_echild}, {"status", mode_status}, {"waitid", mode_waitid},
         {"nocldwait", mode_nocldwait}, {"stopped", mode_stopped}, {"restart", mode_restart},
+        {"stopped_threads", mode_stopped_threads},
     };
     for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(argv[1], modes[i].name) == 0) {
@@ -434,6 +486,6 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    say("usage: pm_wait pid|any|pgrp|wnohang|echild|status|waitid|nocldwait|stopped|restart\n");
+    say("usage: pm_wait pid|any|pgrp|wnohang|echild|status|waitid|nocldwait|stopped|stopped_threads|restart\n");
     return 2;
 }
