@@ -17,7 +17,7 @@ import pytest
 
 from harness import Result, run_cli, run_native, same_as_native
 from procmodel_helpers import KeptRun, run_kept
-from violet import Kind, Permissions, ProcState, Right
+from violet import Kernel, Kind, Permissions, ProcState, Right
 
 SIGKILL = 9
 
@@ -200,8 +200,6 @@ def test_history_shows_init_system_application_and_worker_kinds(guest, kept):
 def test_a_process_forked_by_a_system_process_is_system(guest):
     binary = guest("pm_fork")
     out = bytearray()
-    from violet import Kernel
-
     with Kernel(stdout=out) as k:
         app = k.spawn([str(binary), "retval"], kind=Kind.SYSTEM)
         assert k.run(timeout=60) == 0, out
