@@ -148,6 +148,7 @@ class Kernel:
         self._yielded = False  # sched_yield: the current slice ends now
         self.on_view: Callable[[Kernel], None] | None = None
         self._view_requested = False
+        self._min_vruntime = 0.0  # the least vruntime among threads picked so far
         self._spawned: list[Process] = []  # launched by spawn() since the last run(); run() reports the first
         self._stdio = self._std_files(stdin, stdout, stderr)
 
@@ -223,6 +224,7 @@ class Kernel:
         p.threads.append(t)
         p.threads_created += 1
         self.threads[t.tid] = t
+        t.vruntime = self._min_vruntime
         self.runq.append(t)
         return t
 
@@ -465,9 +467,15 @@ class Kernel:
         if t.state is ThreadState.BLOCKED:
             t.state = ThreadState.RUNNABLE
             t.woken = True
-            self.runq.append(t)
+            self.make_runnable(t)
             if self.events.active:
                 self.events.emit("wake", thread=t)
+
+    def make_runnable(self, t: Thread) -> None:
+        """Queue t, which has been waiting: it may run ahead of threads that
+        used the CPU meanwhile, by at most half a slice of credit."""
+        t.vruntime = max(t.vruntime, self._min_vruntime - self.slice_us / 2e6)
+        self.runq.append(t)
 
     def wake_key(self, key: object) -> None:
         """Wake every thread blocked on `key` (a pid, a wait queue name)."""
@@ -585,15 +593,38 @@ class Kernel:
         return any(p.alive for p in self.procs.values() if p is not self.init)
 
     def _pick(self) -> Thread | None:
-        """The next thread to run, with any finished blocking call delivered."""
+        """The next thread to run, with any finished blocking call delivered.
+
+        The thread whose slice is under way keeps the CPU; otherwise the
+        runnable thread with the least `vruntime` (CPU time weighted by
+        priority) runs, so a thread that slept is not queued behind a
+        compute loop, and a compute loop still gets its share.  The chosen
+        thread is moved to the front of `runq`.
+        """
         while self.runq:
-            t = self.runq[0]
-            if not t.alive or t.state is not ThreadState.RUNNABLE:
-                self.runq.popleft()
+            owner = self._slice_owner
+            best = None
+            dead = []
+            for t in self.runq:
+                if not t.alive or t.state is not ThreadState.RUNNABLE:
+                    dead.append(t)
+                elif t is owner:
+                    best = t
+                    break
+                elif best is None or t.vruntime < best.vruntime:
+                    best = t
+            for t in dead:
+                self.runq.remove(t)
+            if best is None:
+                return None
+            if self.runq[0] is not best:
+                self.runq.remove(best)
+                self.runq.appendleft(best)
+            if best.block is not None and not self._resume_blocked(best):
                 continue
-            if t.block is not None and not self._resume_blocked(t):
-                continue
-            return t
+            if best.vruntime > self._min_vruntime:
+                self._min_vruntime = best.vruntime
+            return best
         return None
 
     def _idle(self, deadline: float | None) -> bool:
@@ -666,6 +697,7 @@ class Kernel:
             return
         ran = time.perf_counter() - begun
         t.cpu_time += ran
+        t.vruntime += ran * 10 / t.priority
         if self.events.active:
             self.events.emit("slice", thread=t, seconds=ran)
 
@@ -689,6 +721,11 @@ class Kernel:
         # Round robin: when its slice is used up (or it yielded), a thread
         # that is still runnable goes to the back.
         used = (time.perf_counter() - self._slice_began) * 1e6 >= full
+        if self._yielded:
+            # sched_yield: behind every other runnable thread.
+            others = [o.vruntime for o in self.runq if o is not t and o.state is ThreadState.RUNNABLE]
+            if others:
+                t.vruntime = max(t.vruntime, max(others) + 1e-6)
         if self.runq and self.runq[0] is t and (used or self._yielded or t.state is not ThreadState.RUNNABLE):
             self.runq.rotate(-1)
             self._slice_owner = None

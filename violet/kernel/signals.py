@@ -239,7 +239,7 @@ def _interrupt(k: Kernel, t: Thread) -> None:
         t.interrupted = nr
     k.set_result(t, ret)
     t.state = ThreadState.RUNNABLE
-    k.runq.append(t)
+    k.make_runnable(t)
 
 
 def _continue(k: Kernel, p: Process) -> None:

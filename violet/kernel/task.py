@@ -112,6 +112,7 @@ class Thread:
     end_reason: str = ""
     tls: int = 0  # its FS base when it ended (0 while alive), for the deadlock report
     cpu_time: float = 0.0
+    vruntime: float = 0.0  # CPU seconds weighted by priority: the scheduler runs the lowest first
     name: str = ""
 
     @property
