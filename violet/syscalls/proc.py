@@ -299,6 +299,7 @@ def sys_sched_setaffinity(k: Kernel, t: Thread, *_: int) -> int:
 
 @syscall("sched_yield", "thread", defer=True)
 def sys_sched_yield(k: Kernel, t: Thread, *_: int) -> int:
+    k._yielded = True
     return 0
 
 
