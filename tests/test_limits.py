@@ -18,6 +18,11 @@ def test_open_files_stop_at_rlimit_nofile_with_emfile(guest, violet) -> None:
     assert got.out == "opened 61, then EMFILE\n"
 
 
+def test_rlimit_nofile_keeps_both_limits_and_proc_files_seek(guest, violet) -> None:
+    got = same_as_native(guest("limits"), violet, ["rlimit"])
+    assert got.out == "nofile 100/200, /proc offset 0 then 1\n"
+
+
 def test_thread_budget_gives_eagain(guest) -> None:
     got = run_cli(guest("limits"), ["threads", "8"], options=["--max-threads", "4"])
     assert got.status == 0, got.report

@@ -7,6 +7,7 @@
  *   limits spin           print "ready", fork a spinning child, spin for ever
  *   limits spin-alone     print "ready", spin for ever (one thread, no syscalls)
  *   limits lines N        print N numbered lines
+ *   limits rlimit         RLIMIT_NOFILE kept as set; a /proc file can be seeked
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +101,18 @@ int main(int argc, char **argv) {
         printf("ready\n");
         fflush(stdout);
         for (volatile unsigned long i = 0;; i++) {}
+    }
+    if (!strcmp(argv[1], "rlimit")) {
+        struct rlimit set = {100, 200}, got;
+        setrlimit(RLIMIT_NOFILE, &set);
+        getrlimit(RLIMIT_NOFILE, &got);
+        int fd = open("/proc/self/cmdline", O_RDONLY);
+        char c;
+        long before = lseek(fd, 0, SEEK_CUR);
+        read(fd, &c, 1);
+        printf("nofile %ld/%ld, /proc offset %ld then %ld\n", (long)got.rlim_cur, (long)got.rlim_max, before,
+               (long)lseek(fd, 0, SEEK_CUR));
+        return 0;
     }
     if (!strcmp(argv[1], "lines")) {
         long n = argc > 2 ? atol(argv[2]) : 10;

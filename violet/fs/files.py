@@ -184,13 +184,21 @@ class BytesInput(OpenFile):
         self.pos += len(out)
         return out
 
+    def seek(self, off: int, whence: int) -> int:
+        base = {0: 0, 1: self.pos, 2: len(self.data)}.get(whence)
+        if base is None or base + off < 0:
+            raise SyscallError(errno.EINVAL)
+        self.pos = base + off
+        return self.pos
+
 
 class FdTable:
     """Descriptor numbers to open files.  Shared by a process's threads."""
 
     def __init__(self) -> None:
         self.fds: dict[int, tuple[OpenFile, bool]] = {}
-        self.limit = MAX_FDS
+        self.limit = MAX_FDS  # RLIMIT_NOFILE: soft, then hard
+        self.hard_limit = 1 << 20
         self.users = 1  # processes sharing this table (CLONE_FILES)
 
     def get(self, fd: int) -> OpenFile:
@@ -231,7 +239,7 @@ class FdTable:
 
     def fork(self) -> FdTable:
         t = FdTable()
-        t.limit = self.limit
+        t.limit, t.hard_limit = self.limit, self.hard_limit
         for fd, (f, ce) in self.fds.items():
             f.refs += 1
             t.fds[fd] = (f, ce)

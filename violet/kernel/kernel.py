@@ -777,11 +777,13 @@ class Kernel:
         """t's process dies of `sig` from a fault: report it like a shell would."""
         p = t.process
         rip = self.get_reg(t, cpu_mod.RIP)
-        insn = self.disassemble(p, rip)
+        # A trap (int3) leaves RIP after the instruction; show the int3 itself.
+        shown = rip - 1 if what.startswith("breakpoint") else rip
+        insn = self.disassemble(p, shown)
         c = Crash(p.pid, t.tid, p.name, sig, what, addr, rip, insn)
         self.crashes.append(c)
         self.say(
-            f"violet: {p.name}[{p.pid}] crashed: {signal_name(sig)} ({what}) at rip {rip:#x}"
+            f"violet: {p.name}[{p.pid}] crashed: {signal_name(sig)} ({what}) at rip {shown:#x}"
             + (f": {insn}" if insn else "")
         )
         self.events.emit("crash", proc=p, thread=t, crash=c)

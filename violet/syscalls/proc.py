@@ -236,8 +236,9 @@ def _limit(k: Kernel, t: Thread, res: int) -> tuple[int, int]:
     if res == RLIMIT_STACK:
         return 8 << 20, RLIM_INFINITY
     if res == RLIMIT_NOFILE:
-        n = p.files.limit if p.files is not None else 1024
-        return n, 1 << 20
+        if p.files is None:
+            return 1024, 1 << 20
+        return p.files.limit, p.files.hard_limit
     if res == RLIMIT_NPROC:
         n = p.perms.max_procs
         return (RLIM_INFINITY, RLIM_INFINITY) if n is None else (n, n)
@@ -265,6 +266,7 @@ def sys_prlimit64(k: Kernel, t: Thread, pid: int, res: int, new: int, old: int, 
             if hard > cur[1]:
                 raise SyscallError(errno.EPERM)
             t.process.files.limit = min(soft, 1 << 20)
+            t.process.files.hard_limit = hard
     if old:
         space.write(old, struct.pack("<QQ", *cur))
     return 0
