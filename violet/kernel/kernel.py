@@ -670,11 +670,10 @@ class Kernel:
             return
         self._switch_to(t)
         # Only a slice that must end on time is bounded: when other threads
-        # wait for the CPU or a timer is due.  Unicorn 2.1.4 stopped from
-        # outside (a timeout) may replay a read-modify-write instruction at
-        # the saved RIP (bench/RESULTS.md, bench/engine_probe.py), so a lone
-        # thread runs until it makes a call that ends the engine run; run()'s
-        # deadline timer stops it when the run is over.
+        # wait for the CPU or a timer is due.  A lone thread runs until it
+        # makes a call that ends the engine run (no preemption hook is paid
+        # for until then, see Cpu.enable_preemption); run()'s deadline timer
+        # and host signals stop it from outside when the run is over.
         shared = len(self.runq) > 1 or bool(self._timers)
         # A slice spans engine runs: a thread that makes syscalls which end
         # an engine run keeps the CPU until its time slice is used up.
