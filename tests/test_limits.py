@@ -23,6 +23,14 @@ def test_rlimit_nofile_keeps_both_limits_and_proc_files_seek(guest, violet) -> N
     assert got.out == "nofile 100/200, /proc offset 0 then 1\n"
 
 
+def test_calls_on_huge_ranges_cost_what_is_mapped_not_the_range(guest) -> None:
+    began = time.monotonic()
+    got = run_cli(guest("limits"), ["huge-ranges"], options=["--timeout", "30"])
+    assert got.status == 0, got.report
+    assert got.out == "moved, first byte 0\n"
+    assert time.monotonic() - began < 15
+
+
 def test_thread_budget_gives_eagain(guest) -> None:
     got = run_cli(guest("limits"), ["threads", "8"], options=["--max-threads", "4"])
     assert got.status == 0, got.report

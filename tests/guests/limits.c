@@ -7,8 +7,10 @@
  *   limits spin           print "ready", fork a spinning child, spin for ever
  *   limits spin-alone     print "ready", spin for ever (one thread, no syscalls)
  *   limits lines N        print N numbered lines
+ *   limits huge-ranges    map 1 TiB, madvise, mremap and unmap it whole
  *   limits rlimit         RLIMIT_NOFILE kept as set; a /proc file can be seeked
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -101,6 +103,18 @@ int main(int argc, char **argv) {
         printf("ready\n");
         fflush(stdout);
         for (volatile unsigned long i = 0;; i++) {}
+    }
+    if (!strcmp(argv[1], "huge-ranges")) {
+        size_t tib = (size_t)1 << 40;
+        char *p = mmap(NULL, tib, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) { printf("mmap %s\n", strerror(errno)); return 1; }
+        p[0] = p[tib - 1] = 1;
+        madvise(p, tib, MADV_DONTNEED);
+        char *q = mremap(p, tib, tib + 4096, MREMAP_MAYMOVE);
+        if (q == MAP_FAILED) { printf("mremap %s\n", strerror(errno)); return 1; }
+        printf("moved, first byte %d\n", q[0]);
+        munmap(q, tib + 4096);
+        return 0;
     }
     if (!strcmp(argv[1], "rlimit")) {
         struct rlimit set = {100, 200}, got;

@@ -390,17 +390,28 @@ class AddressSpace:
         self._reindex()
         self.clear_ptes(start, end)
 
+    def _leaves_in(self, start: int, end: int) -> list[tuple[int, int, int]]:
+        """(leaf index, first slot, end slot) for each leaf present in
+        [start, end): O(leaves), however large the range."""
+        first, last = start >> PAGE_SHIFT, end >> PAGE_SHIFT
+        lo, hi = first >> LEAF_SHIFT, (last - 1) >> LEAF_SHIFT
+        if hi - lo < len(self.leaves):
+            found = [li for li in range(lo, hi + 1) if li in self.leaves]
+        else:
+            found = sorted(li for li in self.leaves if lo <= li <= hi)
+        out = []
+        for li in found:
+            base = li << LEAF_SHIFT
+            out.append((li, max(first, base) - base, min(last, base + LEAF_PAGES) - base))
+        return out
+
     def clear_ptes(self, start: int, end: int) -> None:
         """Drop every entry in [start, end) and the frame references they held."""
         pool = self.pool
-        vpn, last = start >> PAGE_SHIFT, end >> PAGE_SHIFT
-        while vpn < last:
-            li = vpn >> LEAF_SHIFT
-            lo = vpn & 511
-            hi = min(LEAF_PAGES, lo + (last - vpn))
-            vpn += hi - lo
-            leaf = self.leaves.get(li)
-            if leaf is None or leaf.present == 0:
+        refs = pool.refs
+        for li, lo, hi in self._leaves_in(start, end):
+            leaf = self.leaves[li]
+            if leaf.present == 0:
                 continue
             if lo == 0 and hi == LEAF_PAGES:
                 del self.leaves[li]
@@ -410,7 +421,6 @@ class AddressSpace:
                 continue
             leaf = self._own_leaf(li)
             ptes = leaf.ptes
-            refs = pool.refs
             for i in range(lo, hi):
                 f = ptes[i]
                 if f:
@@ -450,16 +460,17 @@ class AddressSpace:
     def take_ptes(self, start: int, end: int) -> list[tuple[int, int]]:
         """Remove the entries of [start, end), keeping their references: (offset, frame)."""
         out = []
-        for va in range(start, end, PAGE):
-            vpn = va >> PAGE_SHIFT
-            leaf = self.leaves.get(vpn >> LEAF_SHIFT)
-            if leaf is None or not leaf.ptes[vpn & 511]:
+        for li, lo, hi in self._leaves_in(start, end):
+            if not any(self.leaves[li].ptes[lo:hi]):
                 continue
-            leaf = self._own_leaf(vpn >> LEAF_SHIFT)
-            f = leaf.ptes[vpn & 511]
-            leaf.ptes[vpn & 511] = 0
-            leaf.present -= 1
-            out.append((va - start, f))
+            leaf = self._own_leaf(li)
+            base = li << (LEAF_SHIFT + PAGE_SHIFT)
+            for i in range(lo, hi):
+                f = leaf.ptes[i]
+                if f:
+                    leaf.ptes[i] = 0
+                    leaf.present -= 1
+                    out.append((base + (i << PAGE_SHIFT) - start, f))
         self.tlb_stale = True
         return out
 
