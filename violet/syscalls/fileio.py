@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_EMPTY_PATH = 0x100, 0x200, 0x1000
 IOV_MAX = 1024
+MAX_IO = 1 << 24  # bytes one read or write moves at most (a short transfer beyond)
+MAX_ARGS = 2 << 20  # bytes of argv and envp that execve accepts (E2BIG beyond)
 
 
 def _space(t: Thread):  # type: ignore[no-untyped-def]
@@ -81,7 +83,7 @@ def sys_read(k: Kernel, t: Thread, fd: int, buf: int, count: int, *_: int) -> in
     f = _files(t).get(fd)
     if not f.readable:
         raise SyscallError(errno.EBADF)
-    count = min(count, 1 << 24)
+    count = min(count, MAX_IO)
     space = _space(t)
 
     def op() -> int:
@@ -97,15 +99,25 @@ def sys_write(k: Kernel, t: Thread, fd: int, buf: int, count: int, *_: int) -> i
     f = _files(t).get(fd)
     if not f.writable:
         raise SyscallError(errno.EBADF)
-    data = _space(t).read(buf, min(count, 1 << 24))
+    data = _space(t).read(buf, min(count, MAX_IO))
     return _blocking(k, t, f, lambda: _write_to(k, t, f, data), f"write fd {fd}")
 
 
 def _iovecs(t: Thread, iov: int, n: int) -> list[tuple[int, int]]:
+    """The (base, length) pairs of an iovec array, cut to MAX_IO bytes in
+    all: like Linux's MAX_RW_COUNT, a bigger transfer is a short one."""
     if n > IOV_MAX:
         raise SyscallError(errno.EINVAL)
     raw = _space(t).read(iov, 16 * n)
-    return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(n)]
+    out, room = [], MAX_IO
+    for i in range(n):
+        base, ln = struct.unpack_from("<QQ", raw, 16 * i)
+        if ln >= 1 << 63:
+            raise SyscallError(errno.EINVAL)
+        ln = min(ln, room)
+        room -= ln
+        out.append((base, ln))
+    return out
 
 
 @syscall("writev", "file")
@@ -141,7 +153,7 @@ def sys_pread64(k: Kernel, t: Thread, fd: int, buf: int, count: int, off: int, *
     f = _files(t).get(fd)
     if not isinstance(f, HostFile):
         raise SyscallError(errno.ESPIPE)
-    data = f.pread(min(count, 1 << 24), off)
+    data = f.pread(min(count, MAX_IO), off)
     _space(t).write(buf, data)
     return len(data)
 
@@ -151,7 +163,7 @@ def sys_pwrite64(k: Kernel, t: Thread, fd: int, buf: int, count: int, off: int, 
     f = _files(t).get(fd)
     if not isinstance(f, HostFile):
         raise SyscallError(errno.ESPIPE)
-    return f.pwrite(_space(t).read(buf, min(count, 1 << 24)), off)
+    return f.pwrite(_space(t).read(buf, min(count, MAX_IO)), off)
 
 
 @syscall("lseek", "file")
@@ -652,13 +664,21 @@ def _strings(t: Thread, addr: int) -> list[bytes]:
     if not addr:
         return out
     space = _space(t)
+    total = 0
     while True:
         p = space.read_u64(addr + 8 * len(out))
         if p == 0:
             return out
         if len(out) > 65536:
             raise SyscallError(errno.E2BIG)
-        out.append(space.read_cstr(p, 131072))
+        try:
+            s = space.read_cstr(p, min(131072, MAX_ARGS - total + 1))
+        except SyscallError as e:
+            raise SyscallError(errno.E2BIG if e.errno == errno.ENAMETOOLONG else e.errno) from None
+        total += len(s) + 1
+        if total > MAX_ARGS:
+            raise SyscallError(errno.E2BIG)
+        out.append(s)
 
 
 @syscall("execve", "process", Support.PARTIAL, "#! scripts need a static interpreter inside the root", defer=True)
