@@ -101,3 +101,12 @@ def test_a_closed_stdout_pipe_ends_the_run_quietly(guest) -> None:
     done = subprocess.run(["bash", "-c", cmd], capture_output=True, timeout=60)
     assert done.stdout == b"line 0\n"
     assert done.stderr == b"", done.stderr
+
+
+def test_the_kernel_wide_thread_limit_gives_eagain_not_host_exhaustion(guest) -> None:
+    k = Kernel(mem="256M", stdout=(out := bytearray()), report=io.StringIO(), check=True)
+    k.max_tasks = 6
+    k.spawn([str(guest("limits")), "threads", "16"])
+    assert k.run(timeout=60) == 0
+    assert out.decode() == "created 5 threads, then EAGAIN\n"
+    assert any("limit of 6 live threads" in e["what"] for e in k.stats.audit)

@@ -88,6 +88,8 @@ def clone(k: Kernel, t: Thread, flags: int, stack: int, ptid: int, ctid: int, tl
         raise SyscallError(errno.EINVAL)
     if f & CloneFlag.PIDFD:
         raise SyscallError(errno.EINVAL, "pidfds are not supported")
+    if len(k.threads) >= k.max_tasks:
+        k.deny(t, f"the kernel's limit of {k.max_tasks} live threads is reached", errno.EAGAIN)
     if f & CloneFlag.THREAD:
         return _new_thread(k, t, f, stack, ptid, ctid, tls)
     return _new_process(k, t, f, stack, ptid, ctid, tls)

@@ -38,6 +38,7 @@ from .task import Block, Kind, NoReturn, Process, ProcState, Thread, ThreadState
 EXIT_TIMEOUT = 124
 EXIT_DEADLOCK = 125
 MAX_PID = 4_194_304  # /proc/sys/kernel/pid_max on 64-bit Linux
+MAX_TASKS = 32_768  # live threads in one kernel (about 6 KiB of host memory each, and more)
 
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
@@ -119,6 +120,7 @@ class Kernel:
         self.stats = KernelStats()
         self.quiet = quiet
         self.check_invariants = check  # verify invariants.py after every deferred call
+        self.max_tasks = MAX_TASKS  # live threads, all processes together: clone gets EAGAIN beyond
         self.report = report if report is not None else sys.stderr
         self.slice_us = max(100, int(slice_ms * 1000))
 
