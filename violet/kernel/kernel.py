@@ -150,6 +150,9 @@ class Kernel:
         self._yielded = False  # sched_yield: the current slice ends now
         self.on_view: Callable[[Kernel], None] | None = None
         self._view_requested = False
+        # Threads blocked on each wake key (a superset: entries are checked
+        # against the thread's current Block when the key is woken).
+        self._waiters: dict[object, set[Thread]] = {}
         self._min_vruntime = 0.0  # the least vruntime among threads picked so far
         self._spawned: list[Process] = []  # launched by spawn() since the last run(); run() reports the first
         self._stdio = self._std_files(stdin, stdout, stderr)
@@ -462,6 +465,9 @@ class Kernel:
             pass
         if blk.deadline is not None:
             heapq.heappush(self._timers, _Timer(blk.deadline, t, blk))
+        for key in blk.keys:
+            if isinstance(key, tuple):  # the keys wake_key is called with
+                self._waiters.setdefault(key, set()).add(t)
         self.events.emit("block", thread=t, reason=blk.reason)
 
     def wake(self, t: Thread) -> None:
@@ -480,10 +486,12 @@ class Kernel:
         self.runq.append(t)
 
     def wake_key(self, key: object) -> None:
-        """Wake every thread blocked on `key` (a pid, a wait queue name)."""
-        for t in list(self.threads.values()):
-            if t.state is ThreadState.BLOCKED and t.block is not None and t.block.key == key:
-                self.wake(t)
+        """Wake every thread blocked on `key` (a pid, a pipe, a host fd)."""
+        waiting = self._waiters.pop(key, None)
+        if waiting:
+            for t in waiting:
+                if t.state is ThreadState.BLOCKED and t.block is not None and key in t.block.keys:
+                    self.wake(t)
 
     def _resume_blocked(self, t: Thread) -> bool:
         """Finish t's blocked syscall by calling its retry.  True if t may run."""
@@ -631,8 +639,11 @@ class Kernel:
 
     def _idle(self, deadline: float | None) -> bool:
         """Nothing runnable: wait for a timer or host input.  False = deadlock."""
-        waits = [t for t in self.threads.values() if t.state is ThreadState.BLOCKED]
-        host_fds = sorted({t.block.key[1] for t in waits if isinstance(t.block.key, tuple) and t.block.key[0] == "hostfd"})
+        host_fds = sorted(
+            key[1] for key, waiting in self._waiters.items()
+            if isinstance(key, tuple) and key[0] == "hostfd"
+            and any(t.state is ThreadState.BLOCKED and t.block is not None and key in t.block.keys for t in waiting)
+        )
         if not self._timers and not host_fds:
             return False
         until = self._timers[0].deadline if self._timers else None

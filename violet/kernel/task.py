@@ -65,15 +65,25 @@ class Block(Exception):
     `retry()` is called when the thread is woken (or its deadline passes,
     with `thread.timed_out` set) and either returns the syscall's result or
     raises Block again.  `reason` shows in /proc and in deadlock reports;
-    `key` names what is waited on (a futex key, a pid).
+    `key` names what is waited on (a futex key, a pid); `also` names more
+    (poll waits on several pipes and host descriptors at once): a wake of
+    any of them wakes the thread.
     """
 
-    def __init__(self, reason: str, retry: Callable[[], int], deadline: float | None = None, key: object = None):
+    def __init__(
+        self,
+        reason: str,
+        retry: Callable[[], int],
+        deadline: float | None = None,
+        key: object = None,
+        also: tuple[object, ...] = (),
+    ):
         super().__init__(reason)
         self.reason = reason
         self.retry = retry
         self.deadline = deadline
         self.key = key
+        self.keys = ((key,) if key is not None else ()) + also
 
 
 class NoReturn(Exception):
