@@ -67,6 +67,12 @@ class OpenFile:
     def readable_now(self) -> bool:
         return True
 
+    def poll_state(self) -> tuple[int, object]:
+        """(POLLIN/POLLOUT/POLLHUP/POLLERR bits ready now, wake key or None).
+        By default a file is always ready, as regular files are."""
+        mask = (1 if self.readable else 0) | (4 if self.writable else 0)
+        return mask, None
+
     def close(self) -> None:
         return None
 
@@ -111,6 +117,12 @@ class HostStream(OpenFile):
         except (OSError, ValueError):
             return True
         return bool(r)
+
+    def poll_state(self) -> tuple[int, object]:
+        mask = 4 if self.writable else 0
+        if self.readable and self.readable_now():
+            mask |= 1
+        return mask, ("hostfd", self.fd) if self.readable else None
 
     def write(self, data: bytes) -> int:
         if not self.writable:

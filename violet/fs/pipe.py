@@ -81,6 +81,17 @@ class PipeEnd(OpenFile):
     def writable_now(self) -> bool:
         return self.pipe.readers == 0 or len(self.pipe.buf) < PIPE_CAPACITY
 
+    def poll_state(self) -> tuple[int, object]:
+        p = self.pipe
+        if self.is_writer:
+            if p.readers == 0:
+                return 0x8 | 0x4, p.key  # POLLERR | POLLOUT: a write fails at once
+            return (0x4 if PIPE_CAPACITY - len(p.buf) >= PIPE_BUF else 0), p.key
+        mask = 0x1 if p.buf else 0
+        if p.writers == 0:
+            mask |= 0x10  # POLLHUP
+        return mask, p.key
+
     def close(self) -> None:
         if self.is_writer:
             self.pipe.writers -= 1

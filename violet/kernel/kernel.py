@@ -367,6 +367,7 @@ class Kernel:
         """Run one handler for t and deliver its result.  The one place that
         turns SyscallError into -errno."""
         tracing = self.events.tracing
+        t.timed_out = False  # set only by the deadline of a Block this call raises
         try:
             ret = entry.handler(self, t, *args)
         except SyscallError as err:

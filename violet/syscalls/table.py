@@ -70,6 +70,6 @@ def name_of(nr: int) -> str:
 
 def load_all() -> dict[int, Syscall]:
     """Import every handler module (registration happens at import)."""
-    from . import fileio, futex, mem, proc, signal, timing, violet  # noqa: F401
+    from . import fileio, futex, mem, poll, proc, signal, timing, violet  # noqa: F401
 
     return SYSCALLS
