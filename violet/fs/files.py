@@ -152,6 +152,8 @@ class HostStream(OpenFile):
         raise SyscallError(errno.EINVAL)
 
     def seek(self, off: int, whence: int) -> int:
+        if whence not in (0, 1, 2, 3, 4):  # SEEK_SET, _CUR, _END, _DATA, _HOLE
+            raise SyscallError(errno.EINVAL)
         try:
             return os.lseek(self.fd, off, whence)
         except OSError as e:

@@ -169,7 +169,7 @@ def sys_pwrite64(k: Kernel, t: Thread, fd: int, buf: int, count: int, off: int, 
 @syscall("lseek", "file")
 def sys_lseek(k: Kernel, t: Thread, fd: int, off: int, whence: int, *_: int) -> int:
     off = off - (1 << 64) if off & (1 << 63) else off
-    return _files(t).get(fd).seek(off, whence)
+    return _files(t).get(fd).seek(off, whence & 0xFFFFFFFF)
 
 
 @syscall("ioctl", "file", Support.PARTIAL, "terminal queries (TIOCGWINSZ, TCGETS, TIOCGPGRP); others ENOTTY")
