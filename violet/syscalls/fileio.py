@@ -11,6 +11,7 @@ import errno
 import os
 import stat as st
 import struct
+import time
 from typing import TYPE_CHECKING
 
 from ..errors import LoadError, SyscallError
@@ -545,9 +546,9 @@ def _modify(k: Kernel, t: Thread, what: str) -> None:
     k.require(t, Right.FS_WRITE, what, errno.EACCES)
 
 
-def _host_call(fn, *args):  # type: ignore[no-untyped-def]
+def _host_call(fn, *args, **kw):  # type: ignore[no-untyped-def]
     try:
-        fn(*args)
+        fn(*args, **kw)
     except OSError as e:
         raise _oserr(e) from None
     return 0
@@ -594,6 +595,164 @@ def sys_rename(k: Kernel, t: Thread, a: int, b: int, *_: int) -> int:
 def sys_renameat(k: Kernel, t: Thread, da: int, a: int, db: int, b: int, *_: int) -> int:
     _modify(k, t, "rename a file")
     return _host_call(os.rename, _path(k, t, da, a, False), _path(k, t, db, b, False))
+
+
+@syscall("link", "file")
+def sys_link(k: Kernel, t: Thread, old: int, new: int, *_: int) -> int:
+    _modify(k, t, "link a file")
+    return _host_call(os.link, _path(k, t, AT_FDCWD, old, False), _path(k, t, AT_FDCWD, new, False))
+
+
+@syscall("linkat", "file")
+def sys_linkat(k: Kernel, t: Thread, od: int, old: int, nd: int, new: int, flags: int, *_: int) -> int:
+    _modify(k, t, "link a file")
+    follow = bool(flags & 0x400)  # AT_SYMLINK_FOLLOW
+    return _host_call(os.link, _path(k, t, od, old, follow), _path(k, t, nd, new, False), follow_symlinks=False)
+
+
+def _symlink(k: Kernel, t: Thread, target: int, dirfd: int, new: int) -> int:
+    """The link's text is stored as given; it is resolved inside the root
+    when followed (Vfs.host_path), so it cannot point out of the sandbox."""
+    _modify(k, t, "create a symbolic link")
+    text = os.fsdecode(_space(t).read_cstr(target))
+    if not text:
+        raise SyscallError(errno.ENOENT)
+    return _host_call(os.symlink, text, _path(k, t, dirfd, new, False))
+
+
+@syscall("symlink", "file")
+def sys_symlink(k: Kernel, t: Thread, target: int, new: int, *_: int) -> int:
+    return _symlink(k, t, target, AT_FDCWD, new)
+
+
+@syscall("symlinkat", "file")
+def sys_symlinkat(k: Kernel, t: Thread, target: int, dirfd: int, new: int, *_: int) -> int:
+    return _symlink(k, t, target, dirfd, new)
+
+
+@syscall("truncate", "file")
+def sys_truncate(k: Kernel, t: Thread, addr: int, length: int, *_: int) -> int:
+    _modify(k, t, "truncate a file")
+    if length >= 1 << 63:
+        raise SyscallError(errno.EINVAL)
+    return _host_call(os.truncate, _path(k, t, AT_FDCWD, addr), length)
+
+
+def _chown(k: Kernel, t: Thread, host: str | int, uid: int, gid: int, follow: bool = True) -> int:
+    """chown(2) as an unprivileged user: only to one's own ids (or -1)."""
+    _modify(k, t, "change a file's owner")
+    user = t.process.user
+    uid, gid = uid & 0xFFFFFFFF, gid & 0xFFFFFFFF
+    if uid not in (0xFFFFFFFF, user.uid) or gid not in (0xFFFFFFFF, user.gid):
+        raise SyscallError(errno.EPERM)
+    try:  # the file must exist; its owner stays what it is
+        os.stat(host, follow_symlinks=follow) if isinstance(host, str) else os.fstat(host)
+    except OSError as e:
+        raise _oserr(e) from None
+    return 0
+
+
+@syscall("chown", "file", Support.PARTIAL, "only to the process's own user and group, which changes nothing")
+def sys_chown(k: Kernel, t: Thread, addr: int, uid: int, gid: int, *_: int) -> int:
+    return _chown(k, t, _path(k, t, AT_FDCWD, addr), uid, gid)
+
+
+@syscall("lchown", "file", Support.PARTIAL, "as chown")
+def sys_lchown(k: Kernel, t: Thread, addr: int, uid: int, gid: int, *_: int) -> int:
+    return _chown(k, t, _path(k, t, AT_FDCWD, addr, False), uid, gid, follow=False)
+
+
+@syscall("fchown", "file", Support.PARTIAL, "as chown")
+def sys_fchown(k: Kernel, t: Thread, fd: int, uid: int, gid: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile):
+        raise SyscallError(errno.EINVAL)
+    return _chown(k, t, f.fd, uid, gid)
+
+
+@syscall("fchownat", "file", Support.PARTIAL, "as chown")
+def sys_fchownat(k: Kernel, t: Thread, dirfd: int, addr: int, uid: int, gid: int, flags: int, *_: int) -> int:
+    host = _path(k, t, dirfd, addr, not flags & AT_SYMLINK_NOFOLLOW, empty_ok=bool(flags & AT_EMPTY_PATH))
+    return _chown(k, t, host, uid, gid, follow=not flags & AT_SYMLINK_NOFOLLOW)
+
+
+UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+
+
+@syscall("utimensat", "file")
+def sys_utimensat(k: Kernel, t: Thread, dirfd: int, addr: int, times: int, flags: int, *_: int) -> int:
+    _modify(k, t, "change a file's times")
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+    if addr:
+        host: str | int = _path(k, t, dirfd, addr, follow)
+    else:
+        f = _files(t).get(dirfd)
+        if not isinstance(f, HostFile):
+            raise SyscallError(errno.EBADF)
+        host = f.fd
+    try:
+        info = os.stat(host, follow_symlinks=follow) if isinstance(host, str) else os.fstat(host)
+    except OSError as e:
+        raise _oserr(e) from None
+    now = time.time_ns()
+    got = [now, now]
+    if times:
+        raw = struct.unpack("<qqqq", _space(t).read(times, 32))
+        for i, (sec, nsec) in enumerate(((raw[0], raw[1]), (raw[2], raw[3]))):
+            if nsec == UTIME_OMIT:
+                got[i] = info.st_atime_ns if i == 0 else info.st_mtime_ns
+            elif nsec != UTIME_NOW:
+                if not 0 <= nsec < 1_000_000_000:
+                    raise SyscallError(errno.EINVAL)
+                got[i] = sec * 1_000_000_000 + nsec
+    try:
+        if isinstance(host, str):
+            os.utime(host, ns=(got[0], got[1]), follow_symlinks=follow)
+        else:
+            os.utime(host, ns=(got[0], got[1]))
+    except OSError as e:
+        raise _oserr(e) from None
+    return 0
+
+
+def _statfs(s: os.statvfs_result) -> bytes:
+    return struct.pack("<qqQQQQQqqq5q", 0xEF53, s.f_bsize, s.f_blocks, s.f_bfree, s.f_bavail, s.f_files, s.f_ffree,
+                       0, s.f_namemax, s.f_frsize, s.f_flag, 0, 0, 0, 0)
+
+
+@syscall("statfs", "file")
+def sys_statfs(k: Kernel, t: Thread, addr: int, buf: int, *_: int) -> int:
+    try:
+        s = os.statvfs(_path(k, t, AT_FDCWD, addr))
+    except OSError as e:
+        raise _oserr(e) from None
+    _space(t).write(buf, _statfs(s))
+    return 0
+
+
+@syscall("fstatfs", "file")
+def sys_fstatfs(k: Kernel, t: Thread, fd: int, buf: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile):
+        raise SyscallError(errno.ENOSYS if f.kind != "pipe" else errno.EINVAL)
+    try:
+        s = os.fstatvfs(f.fd)
+    except OSError as e:
+        raise _oserr(e) from None
+    _space(t).write(buf, _statfs(s))
+    return 0
+
+
+@syscall("fallocate", "file", Support.PARTIAL, "mode 0 only (allocate and extend); other modes are EOPNOTSUPP")
+def sys_fallocate(k: Kernel, t: Thread, fd: int, mode: int, off: int, length: int, *_: int) -> int:
+    f = _files(t).get(fd)
+    if not isinstance(f, HostFile) or not f.writable:
+        raise SyscallError(errno.EBADF)
+    if mode != 0:
+        raise SyscallError(errno.EOPNOTSUPP)
+    if off >= 1 << 63 or length == 0 or length >= 1 << 63:
+        raise SyscallError(errno.EINVAL)
+    return _host_call(os.posix_fallocate, f.fd, off, length)
 
 
 @syscall("chmod", "file")
