@@ -74,9 +74,14 @@ class Crash:
 
 @dataclass
 class _Timer:
+    """A deadline: a blocked thread's (thread, block), or a process's
+    ITIMER_REAL (alarm, with the generation it was armed with)."""
+
     deadline: float
-    thread: Thread
-    block: Block
+    thread: Thread | None
+    block: Block | None
+    alarm: Process | None = None
+    generation: int = 0
 
     def __lt__(self, other: _Timer) -> bool:
         return self.deadline < other.deadline
@@ -521,10 +526,42 @@ class Kernel:
         now = time.monotonic()
         while self._timers and self._timers[0].deadline <= now:
             tm = heapq.heappop(self._timers)
+            if tm.alarm is not None:
+                self._ring(tm)
+                continue
             t = tm.thread
+            assert t is not None
             if t.state is ThreadState.BLOCKED and t.block is tm.block:
                 t.timed_out = True
                 self.wake(t)
+
+    def set_alarm(self, p: Process, seconds: float, interval: float) -> tuple[float, float]:
+        """Arm (seconds > 0) or disarm p's ITIMER_REAL; return the old
+        (time left, interval).  It sends SIGALRM, then every `interval`."""
+        old = p.itimer_real
+        left = (max(0.0, old[0] - time.monotonic()), old[1]) if old is not None else (0.0, 0.0)
+        p.itimer_generation += 1
+        if seconds > 0:
+            deadline = time.monotonic() + seconds
+            p.itimer_real = (deadline, interval)
+            heapq.heappush(self._timers, _Timer(deadline, None, None, p, p.itimer_generation))
+        else:
+            p.itimer_real = None
+        return left
+
+    def _ring(self, tm: _Timer) -> None:
+        p = tm.alarm
+        assert p is not None
+        if not p.alive or p.itimer_real is None or tm.generation != p.itimer_generation:
+            return
+        from .signals import SIGALRM, SI_KERNEL, Info, send_process
+
+        interval = p.itimer_real[1]
+        if interval > 0:
+            self.set_alarm(p, interval, interval)
+        else:
+            p.itimer_real = None
+        send_process(self, p, SIGALRM, Info(SIGALRM, SI_KERNEL))
 
     # The run loop -----------------------------------------------------------
 

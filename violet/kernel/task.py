@@ -176,6 +176,8 @@ class Process:
     execed: bool = False  # set by a successful execve; its parent may no longer setpgid it (EACCES)
     children_reaped: list[tuple[int, int]] = field(default_factory=list)
     final_usage: dict[str, int] = field(default_factory=dict)  # memory figures at exit
+    itimer_real: tuple[float, float] | None = None  # (deadline, interval): setitimer, alarm; not inherited
+    itimer_generation: int = 0  # bumped at every arm or disarm; stale timer entries are ignored
 
     @property
     def alive(self) -> bool:

@@ -139,3 +139,44 @@ def sys_getrusage(k: Kernel, t: Thread, who: int, buf: int, *_: int) -> int:
     struct.pack_into("<q", body, 32, space.usage()["resident"] * 4)
     space.write(buf, bytes(body))
     return 0
+
+
+ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF = 0, 1, 2
+
+
+def _timeval(sec: float) -> tuple[int, int]:
+    us = int(round(sec * 1e6))
+    return us // 1_000_000, us % 1_000_000
+
+
+@syscall("setitimer", "time", Support.PARTIAL, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF are EINVAL")
+def sys_setitimer(k: Kernel, t: Thread, which: int, new: int, old: int, *_: int) -> int:
+    if which != ITIMER_REAL:
+        raise SyscallError(errno.EINVAL)
+    space = t.process.space
+    assert space is not None
+    isec, iusec, vsec, vusec = struct.unpack("<qqqq", space.read(new, 32)) if new else (0, 0, 0, 0)
+    if not (0 <= iusec < 1_000_000 and 0 <= vusec < 1_000_000) or isec < 0 or vsec < 0:
+        raise SyscallError(errno.EINVAL)
+    left, interval = k.set_alarm(t.process, vsec + vusec / 1e6, isec + iusec / 1e6)
+    if old:
+        space.write(old, struct.pack("<qqqq", *_timeval(interval), *_timeval(left)))
+    return 0
+
+
+@syscall("getitimer", "time", Support.PARTIAL, "ITIMER_REAL only")
+def sys_getitimer(k: Kernel, t: Thread, which: int, cur: int, *_: int) -> int:
+    if which != ITIMER_REAL:
+        raise SyscallError(errno.EINVAL)
+    space = t.process.space
+    assert space is not None
+    timer = t.process.itimer_real
+    left, interval = (max(0.0, timer[0] - time.monotonic()), timer[1]) if timer else (0.0, 0.0)
+    space.write(cur, struct.pack("<qqqq", *_timeval(interval), *_timeval(left)))
+    return 0
+
+
+@syscall("alarm", "time")
+def sys_alarm(k: Kernel, t: Thread, seconds: int, *_: int) -> int:
+    left, _interval = k.set_alarm(t.process, float(seconds & 0xFFFFFFFF), 0.0)
+    return max(1, int(left + 0.5)) if left > 0 else 0
