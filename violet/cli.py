@@ -99,7 +99,13 @@ def _parse_user(text: str | None):  # type: ignore[no-untyped-def]
     from .kernel.perms import User
 
     if text is None:
-        return User(os.getuid(), os.environ.get("USER", "user"), os.getgid())
+        import pwd
+
+        try:
+            name = pwd.getpwuid(os.getuid()).pw_name
+        except KeyError:
+            name = os.environ.get("USER", "user")
+        return User(os.getuid(), name, os.getgid())
     name, _, uid = text.partition(":")
     if uid and not uid.isdigit():
         raise UsageError(f"--user NAME[:UID], got {text!r}")
@@ -117,7 +123,7 @@ def _permissions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     for name in args.deny:
         drop |= parse_right(name)
     perms = Permissions()
-    mem_pages = parse_size(args.mem_budget) // 4096 if args.mem_budget else None
+    mem_pages = parse_size(args.mem_budget, "--mem-budget") // 4096 if args.mem_budget else None
     for value, flag in ((args.max_procs, "--max-procs"), (args.max_threads, "--max-threads")):
         if value is not None and value < 1:
             raise UsageError(f"{flag} must be at least 1")
@@ -130,6 +136,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not args.prog:
         raise UsageError("violet run needs a program")
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
+    if not args.slice_ms >= 0.1:
+        raise UsageError(f"--slice-ms must be at least 0.1, not {args.slice_ms:g}")
+    if args.trace_filter:
+        from .trace.strace import check_filter
+
+        check_filter(args.trace_filter)
+    outputs = {}
+    if args.timeline:
+        outputs["--timeline"] = _open_output("--timeline", args.timeline)
+    if args.tree_svg and not os.access(os.path.dirname(os.path.abspath(args.tree_svg)), os.W_OK):
+        raise UsageError(f"--tree-svg: cannot write {args.tree_svg}: its directory is missing or read-only")
     kernel = Kernel(mem=args.mem, root=args.root, quiet=args.quiet, slice_ms=args.slice_ms, check=args.check)
     trace_file = None
     if args.trace or args.trace_file:
@@ -171,24 +190,29 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         print_tree(kernel, sys.stderr)
     if timeline is not None:
-        _write_output(args.timeline, timeline.write)
+        with outputs["--timeline"] as f:
+            timeline.write(f)
     if args.tree_svg:
         from .trace.timeline import write_tree_svg
 
-        written = write_tree_svg(kernel, args.tree_svg)
-        if written != args.tree_svg:
-            print(f"violet: graphviz's dot is not installed; wrote the tree as DOT to {written}", file=sys.stderr)
+        try:
+            written = write_tree_svg(kernel, args.tree_svg)
+        except OSError as e:
+            print(f"violet: --tree-svg: cannot write {args.tree_svg}: {e.strerror}", file=sys.stderr)
+        else:
+            if written != args.tree_svg:
+                print(f"violet: graphviz's dot is not installed; wrote the tree as DOT to {written}", file=sys.stderr)
     if kernel.interrupted is not None:
         return 128 + kernel.interrupted
     return status
 
 
-def _write_output(path: str, write) -> None:  # type: ignore[no-untyped-def]
+def _open_output(flag: str, path: str):  # type: ignore[no-untyped-def]
+    """Open an output file before the run, so a bad path fails at once."""
     try:
-        with open(path, "w") as f:
-            write(f)
+        return open(path, "w")  # noqa: SIM115 (closed after the run)
     except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+        raise UsageError(f"{flag}: cannot write {path}: {e.strerror}") from None
 
 
 def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
@@ -237,6 +261,9 @@ def cmd_cc(argv: list[str]) -> int:
         raise UsageError("-o needs a file name")
     out = argv[i + 1]
     rest = argv[:i] + argv[i + 2 :]
+    for src in rest:
+        if not src.startswith("-") and src.endswith((".c", ".s", ".S", ".o", ".a", ".cc", ".cpp")) and not os.path.exists(src):
+            raise UsageError(f"cc: {src}: no such file")
     return compile_c(rest, out)
 
 
@@ -259,6 +286,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_syscalls(args: argparse.Namespace) -> int:
     from .syscalls.table import load_all
 
+    print(f"{'nr':>6}  {'name':22s} {'support':8s} {'class':8s}  what is missing")
     for nr, e in sorted(load_all().items()):
         note = f"  {e.note}" if e.note else ""
         print(f"{nr:6d}  {e.name:22s} {e.support.value:8s} {e.cls:8s}{note}")
@@ -288,7 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--check", action="store_true", help="verify the kernel's invariants after every process-level call")
     run.add_argument("--trace", action="store_true", help="print every syscall to stderr")
     run.add_argument("--trace-file", metavar="FILE", help="write the trace to FILE")
-    run.add_argument("--trace-filter", metavar="CLASSES", help="comma-separated classes or names, e.g. process,mmap")
+    run.add_argument("--trace-filter", metavar="CLASSES",
+                     help="comma-separated classes (process, memory, file, signal, thread, time, events) "
+                          "or syscall names, e.g. process,mmap")
     run.add_argument("--stats", action="store_true", help="print per-process figures at exit")
     run.add_argument("--tree", action="store_true", help="print the process and thread tree at exit")
     run.add_argument("--timeline", metavar="FILE.json", help="write a Chrome/Perfetto trace of the run")

@@ -95,6 +95,31 @@ class Vfs:
             raise LoadError(path, "no such file", status=127, err=errno.ENOENT)
         return host, self.guest_path(host)
 
+    def follow_scripts(self, host: str, shown: str, argv: list[bytes]) -> tuple[str, str, list[bytes]]:
+        """For a `#!` script, its interpreter (up to 4 levels, as Linux's
+        binfmt_script): (host path, shown name, argv with the interpreter,
+        its optional argument and the script's path first)."""
+        for _ in range(4):
+            try:
+                with open(host, "rb") as f:
+                    head = f.read(256)
+            except OSError:
+                return host, shown, argv
+            if not head.startswith(b"#!"):
+                return host, shown, argv
+            line = head[2:].split(b"\n", 1)[0].strip()
+            if not line:
+                raise LoadError(shown, "script with an empty #! line")
+            interp, _, arg = line.partition(b" ")
+            name = os.fsdecode(interp)
+            try:
+                host_interp, _guest = self.find_program(name, "/")
+            except LoadError:
+                raise LoadError(shown, f"script interpreter {name} not found", status=127, err=errno.ENOENT) from None
+            argv = [interp] + ([arg.strip()] if arg.strip() else []) + [os.fsencode(shown)] + argv[1:]
+            host, shown = host_interp, name
+        raise LoadError(shown, "too many levels of #! interpreters")
+
     def read_program(self, host: str, shown: str) -> elf.ElfImage:
         """Read and check an executable; LoadError (126) when unfit."""
         try:

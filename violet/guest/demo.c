@@ -13,7 +13,8 @@ static const char *kind_name(long k) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    printf("1. I am process %d, a %s process.\n", getpid(), kind_name(violet_kind(0)));
+    long kind = violet_kind(0);
+    printf("1. I am process %d, %s %s process.\n", getpid(), kind == VIOLET_APPLICATION ? "an" : "a", kind_name(kind));
 
     /* 4 MiB of memory: only the pages written get frames. */
     size_t size = 4 << 20;
@@ -34,7 +35,8 @@ int main(void) {
                (unsigned long long)c.shared);
         buf[0] = 'c';
         violet_memstats(&c);
-        printf("4. The child wrote one byte: %llu page copied, the rest still shared.\n",
+        printf("4. The child wrote one byte of the 4 MiB: %llu pages copied in all (that one, and the pages\n"
+               "   of its stack and stdio buffer it wrote since the fork); the rest is still shared.\n",
                (unsigned long long)c.cow_copies);
         /* A grandchild that would sleep for ever... */
         if (fork() == 0) {

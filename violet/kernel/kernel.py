@@ -43,8 +43,8 @@ MAX_TASKS = 32_768  # live threads in one kernel (about 6 KiB of host memory eac
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
-def parse_size(text: str | int) -> int:
-    """'512M', '4G', '65536' -> bytes.  UsageError if unreadable."""
+def parse_size(text: str | int, what: str = "size") -> int:
+    """'512M', '4G', '65536' -> bytes.  UsageError, naming `what`, if unreadable."""
     if isinstance(text, int):
         return text
     s = text.strip().upper().removesuffix("B").removesuffix("I")
@@ -52,9 +52,9 @@ def parse_size(text: str | int) -> int:
     try:
         value = float(s[: len(s) - len(unit)])
     except ValueError:
-        raise UsageError(f"cannot read size {text!r} (use e.g. 512M or 4G)") from None
-    if value <= 0:
-        raise UsageError(f"size must be positive: {text!r}")
+        raise UsageError(f"{what}: cannot read size {text!r} (use e.g. 512M or 4G)") from None
+    if not value > 0 or value == float("inf"):
+        raise UsageError(f"{what} must be a positive size, not {text!r}")
     return int(value * _UNITS[unit])
 
 
@@ -111,7 +111,7 @@ class Kernel:
         report: IO[str] | None = None,
         check: bool = False,
     ) -> None:
-        phys = parse_size(mem)
+        phys = parse_size(mem, "--mem")
         if phys < (16 << 20):
             raise UsageError("--mem must be at least 16M")
         if phys > (64 << 30):
@@ -279,7 +279,10 @@ class Kernel:
         parent = parent or self.init
         path = args[0].decode(errors="surrogateescape")
         host_path, guest_path = self.vfs.find_program(path, cwd or "/")
-        image = self.vfs.read_program(host_path, path)
+        host_path, shown, args = self.vfs.follow_scripts(host_path, path, args)
+        if shown != path:
+            guest_path = self.vfs.guest_path(host_path)
+        image = self.vfs.read_program(host_path, shown)
 
         space = AddressSpace(self.pool)
         files = FdTable()
@@ -380,6 +383,7 @@ class Kernel:
         except Block as blk:
             self.block(t, blk)
             if tracing:
+                t.blocked_call = (entry, args)
                 self.events.syscall(t, entry, args, None, blk.reason)
             if in_hook:
                 self.cpu.stop()
@@ -520,6 +524,10 @@ class Kernel:
         if not t.alive:
             return False
         self.set_result(t, ret)
+        if self.events.tracing and t.blocked_call is not None:
+            entry, args = t.blocked_call
+            t.blocked_call = None
+            self.events.syscall(t, entry, args, ret, "resumed")  # type: ignore[arg-type]
         return True
 
     def _fire_timers(self) -> None:

@@ -110,6 +110,7 @@ class Thread:
     robust_list: int = 0
     robust_len: int = 0
     block: Block | None = None  # set while BLOCKED, and while a wake is pending
+    blocked_call: tuple[object, tuple[int, ...]] | None = None  # (syscall entry, args) behind `block`, for tracing
     timed_out: bool = False
     woken: bool = False
     priority: int = 10  # 1 (lowest) to 20

@@ -51,8 +51,25 @@ def _decode(k: Kernel, t: Thread, entry: Syscall, args: tuple[int, ...]) -> str:
                 continue
             except Exception:  # see above
                 pass
-        out.append(str(a) if a < 4096 else hex(a))
+        if a >= 1 << 63:
+            out.append(str(a - (1 << 64)))  # a negative argument: -1, AT_FDCWD
+        else:
+            out.append(str(a) if a < 4096 else hex(a))
     return ", ".join(out)
+
+
+CLASSES = ("process", "memory", "file", "signal", "thread", "time", "events")
+
+
+def check_filter(filt: str) -> None:
+    """UsageError for a --trace-filter word that is neither a class nor a syscall."""
+    from ..errors import UsageError
+    from ..syscalls.table import load_all
+
+    names = {e.name for e in load_all().values()}
+    for word in (w.strip() for w in filt.split(",")):
+        if word not in CLASSES and word not in names:
+            raise UsageError(f"--trace-filter: {word!r} is neither a class ({', '.join(CLASSES)}) nor a syscall")
 
 
 def attach_tracer(k: Kernel, path: str | None, filt: str | None) -> IO[str]:
@@ -69,7 +86,10 @@ def attach_tracer(k: Kernel, path: str | None, filt: str | None) -> IO[str]:
     def on_syscall(t: Thread, entry: Syscall, args: tuple[int, ...], result: int | None, note: str | None) -> None:
         if wanted is not None and entry.cls not in wanted and entry.name not in wanted:
             return
-        head = f"[{t.process.pid}/{t.tid}] {entry.name}({_decode(k, t, entry, args)})"
+        if note == "resumed":
+            head = f"[{t.process.pid}/{t.tid}] <... {entry.name} resumed>"
+        else:
+            head = f"[{t.process.pid}/{t.tid}] {entry.name}({_decode(k, t, entry, args)})"
         if result is None:
             line = f"{head} <{note}>"
         elif -4096 < result < 0:
