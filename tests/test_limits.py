@@ -110,3 +110,9 @@ def test_the_kernel_wide_thread_limit_gives_eagain_not_host_exhaustion(guest) ->
     assert k.run(timeout=60) == 0
     assert out.decode() == "created 5 threads, then EAGAIN\n"
     assert any("limit of 6 live threads" in e["what"] for e in k.stats.audit)
+
+
+def test_a_fork_bomb_ends_with_a_report_of_what_was_refused(guest) -> None:
+    got = run_cli(guest("pm_perms"), ["bomb"], options=["--max-procs", "5"])
+    assert got.status == 0, got.report
+    assert "violet: refused: process budget of pm_perms" in got.report and "EAGAIN" in got.report

@@ -181,6 +181,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if trace_file is not None:
             trace_file.close()
+    if kernel.stats.audit and not args.quiet:
+        _report_refusals(kernel)
     if args.stats:
         from .trace.report import print_stats
 
@@ -205,6 +207,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if kernel.interrupted is not None:
         return 128 + kernel.interrupted
     return status
+
+
+def _report_refusals(kernel) -> None:  # type: ignore[no-untyped-def]
+    """One line per kind of request the permissions or budgets refused."""
+    from collections import Counter
+
+    counts = Counter((e["what"], e["errno"]) for e in kernel.stats.audit)
+    for (what, err), n in counts.most_common():
+        times = f" ({n} times)" if n > 1 else ""
+        print(f"violet: refused: {what}: {err}{times}", file=sys.stderr)
 
 
 def _open_output(flag: str, path: str):  # type: ignore[no-untyped-def]
