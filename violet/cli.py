@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -64,14 +65,23 @@ def compile_c(sources: list[str], out: str, extra: list[str] | None = None, quie
     return rc
 
 
+def _local_headers(source: Path) -> bytes:
+    """The bytes of every `#include "x.h"` found beside `source` (one level)."""
+    found = re.findall(rb'^\s*#\s*include\s+"([^"]+)"', source.read_bytes(), re.M)
+    paths = [source.parent / os.fsdecode(name) for name in found]
+    return b"".join(p.read_bytes() for p in paths if p.is_file())
+
+
 def build_cached(source: Path, quiet: bool = False) -> Path:
-    """Compile `source` once into the cache (keyed by content and zig version).
+    """Compile `source` once into the cache (keyed by its content, the
+    headers it includes from beside it, violet.h and the zig version).
 
     Safe when several processes build the same source at once (parallel
     test runs): each compiles to its own temporary name and the rename into
     place is atomic, so `out` is always a complete binary.
     """
-    digest = hashlib.sha256(source.read_bytes() + (GUEST_DIR / "violet.h").read_bytes() + _zig_version().encode()).hexdigest()[:16]
+    key = source.read_bytes() + _local_headers(source) + (GUEST_DIR / "violet.h").read_bytes() + _zig_version().encode()
+    digest = hashlib.sha256(key).hexdigest()[:16]
     folder = cache_dir() / digest
     folder.mkdir(exist_ok=True)
     out = folder / source.stem

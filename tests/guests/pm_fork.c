@@ -17,39 +17,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static void say(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (write(1, buf, (size_t)n) < 0)
-        _exit(3);
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) { say("FAIL: " __VA_ARGS__); say("\n"); _exit(1); } } while (0)
-
-static void put(int fd, long v)
-{
-    CHECK(write(fd, &v, sizeof v) == sizeof v, "write to pipe: %s", strerror(errno));
-}
-
-static long get(int fd)
-{
-    long v;
-    CHECK(read(fd, &v, sizeof v) == sizeof v, "read from pipe: %s", strerror(errno));
-    return v;
-}
-
-/* Reap `pid` and insist it exited with status 0. */
-static void reap_ok(pid_t pid)
-{
-    int st;
-    CHECK(waitpid(pid, &st, 0) == pid, "waitpid(%d): %s", (int)pid, strerror(errno));
-    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %d failed (status %#x)", (int)pid, st);
-}
+#include "pm_check.h"
 
 /* fork returns 0 in the child and the child's pid in the parent. */
 static void mode_retval(void)

@@ -11,19 +11,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static void say(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (write(1, buf, (size_t)n) < 0)
-        _exit(3);
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) { say("FAIL: " __VA_ARGS__); say("\n"); _exit(1); } } while (0)
+#include "pm_check.h"
 
 static void signal_peer(int fd)
 {

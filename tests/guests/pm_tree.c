@@ -23,31 +23,7 @@
 #include <unistd.h>
 
 #include "violet.h"
-
-static void say(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (write(1, buf, (size_t)n) < 0)
-        _exit(3);
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) { say("FAIL: " __VA_ARGS__); say("\n"); _exit(1); } } while (0)
-
-static void put(int fd, long v)
-{
-    CHECK(write(fd, &v, sizeof v) == sizeof v, "write to pipe: %s", strerror(errno));
-}
-
-static long get(int fd)
-{
-    long v;
-    CHECK(read(fd, &v, sizeof v) == sizeof v, "read from pipe: %s", strerror(errno));
-    return v;
-}
+#include "pm_check.h"
 
 /* Block for ever: nobody writes to `fd`, and its write end stays open in
  * the top process. */

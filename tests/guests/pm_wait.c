@@ -15,19 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static void say(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (write(1, buf, (size_t)n) < 0)
-        _exit(3);
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) { say("FAIL: " __VA_ARGS__); say("\n"); _exit(1); } } while (0)
+#include "pm_check.h"
 
 /* A child that exits with `code` at once. */
 static pid_t child_exiting(int code)
