@@ -92,3 +92,13 @@ def test_sigusr1_prints_the_tree_while_the_guest_runs(guest) -> None:
     proc.communicate(timeout=30)
     assert first.startswith("1 init [system]"), first
     assert re.match(r"^  \d+ limits \[application\] .*: running$", second), second
+
+
+def test_trace_cow_shows_each_copy_on_write_with_its_process(guest) -> None:
+    proc = _cli("--trace", "--trace-cow", "--trace-filter", "events", str(guest("obs_tree")))
+    err = proc.stderr.decode()
+    cows = re.findall(r"^--- cow: proc=obs_tree\[(\d+)\], addr=0x[0-9a-f]+000$", err, re.M)
+    assert cows, err
+    stats = _cli("--stats", str(guest("obs_tree"))).stderr.decode()
+    per_pid = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"^(\d+)\s+\S+\s+\S+\s+.*?s\s+\d+\s+\d+\s+(\d+)", stats, re.M)}
+    assert sum(per_pid.values()) == len(cows), (per_pid, cows)

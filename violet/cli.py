@@ -166,6 +166,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         stream = attach_tracer(kernel, args.trace_file, args.trace_filter)
         trace_file = stream if args.trace_file else None
+        if args.trace_cow:
+            from .trace.strace import trace_cow
+
+            trace_cow(kernel)
     timeline = None
     if args.timeline:
         from .trace.timeline import Timeline
@@ -338,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--check", action="store_true", help="verify the kernel's invariants after every process-level call")
     run.add_argument("--trace", action="store_true", help="print every syscall to stderr")
     run.add_argument("--trace-file", metavar="FILE", help="write the trace to FILE")
+    run.add_argument("--trace-cow", action="store_true", help="with --trace: an event for every copy-on-write copy")
     run.add_argument("--trace-filter", metavar="CLASSES",
                      help="comma-separated classes (process, memory, file, signal, thread, time, events) "
                           "or syscall names, e.g. process,mmap")

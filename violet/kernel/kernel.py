@@ -405,7 +405,7 @@ class Kernel:
             self.events.syscall(t, entry, args, ret, None)
         if in_hook:
             space = t.process.space
-            if self.current is not t or (space is not None and space.tlb_stale):
+            if self.current is not t or (space is not None and space.tlb_stale) or self._code_stale:
                 self.cpu.stop()
 
     _fault_oom = False
@@ -775,7 +775,7 @@ class Kernel:
 
         p = t.process
         if p.space is not None and p.alive:
-            p.peak_resident = max(p.peak_resident, self.pool.in_use)
+            p.peak_resident = max(p.peak_resident, p.space.resident())
         # Round robin: when its slice is used up (or it yielded), a thread
         # that is still runnable goes to the back.
         used = (time.perf_counter() - self._slice_began) * 1e6 >= full

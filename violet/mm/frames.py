@@ -45,6 +45,9 @@ class FramePool:
         # Frames that may hold translated code: recycling one needs a flush.
         self.code_frames: set[int] = set()
         self.on_code_freed: Callable[[], None] = _nothing
+        # Called with (address space, virtual address) at each COW copy when
+        # someone asked for COW events (violet run --trace-cow); None: no cost.
+        self.on_cow: Callable[[object, int], None] | None = None
 
     def alloc(self, zero: bool = True) -> int:
         """A new frame with count 1.  Raises OutOfFrames when memory is full."""

@@ -248,7 +248,9 @@ class AddressSpace:
         perms = prot | Prot.READ
         if prot & Prot.WRITE and (leaf.refs > 1 or (m.obj is None and self.pool.refs[frame] > 1)):
             perms &= ~Prot.WRITE
-        if access == _FETCH:
+        if prot & Prot.EXEC:
+            # Whatever the access, the engine's entry now allows fetches:
+            # code may be translated from this frame without another fill.
             self.pool.code_frames.add(frame)
         return frame << PAGE_SHIFT, perms
 
@@ -299,6 +301,8 @@ class AddressSpace:
             pool.put(frame)
             leaf.ptes[i] = frame = new
             self.counters.cow_copies += 1
+            if pool.on_cow is not None:
+                pool.on_cow(self, va)
         return frame
 
     def _charge(self, npages: int) -> None:
@@ -600,6 +604,10 @@ class AddressSpace:
             f = self._writable_frame(va, m)
             if f != before:
                 self.tlb_stale = True
+            if f in self.pool.code_frames:
+                # The engine does not see this write: translations made
+                # from the frame are stale, as when it is freed.
+                self.pool.on_code_freed()
             write(f, off, data[pos : pos + n])
             va += n
             pos += n
@@ -649,6 +657,10 @@ class AddressSpace:
             for i, f in enumerate(leaf.ptes):
                 if f:
                     yield base + i, f, shared_leaf
+
+    def resident(self) -> int:
+        """Pages with a frame: O(leaves), cheap enough for every slice."""
+        return sum(leaf.present for leaf in self.leaves.values())
 
     def usage(self) -> dict[str, int]:
         """Resident, shared and private pages, and the mapped size."""

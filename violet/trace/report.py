@@ -53,7 +53,11 @@ def print_tree(k: Kernel, out: IO[str]) -> None:
 
 
 def print_stats(k: Kernel, out: IO[str]) -> None:
-    out.write("pid   kind         user     status                       time    syscalls  threads  cow  resident\n")
+    """Per process: kind, user, how it ended, lifetime, syscalls, threads
+    created, COW copies, and pages at exit (resident, shared, private) and
+    at the peak; then the kernel's totals."""
+    out.write("pid   kind         user     status                       time    syscalls threads   cow"
+              "  resident   shared  private     peak\n")
     for p in k.history:
         if p is k.init:
             continue
@@ -61,8 +65,9 @@ def print_stats(k: Kernel, out: IO[str]) -> None:
         usage = p.final_usage or (p.space.usage() if p.space is not None else {})
         out.write(
             f"{p.pid:<5d} {p.kind.value:12s} {p.user.name[:8]:8s} {_status(p)[:28]:28s} {life:6.3f}s "
-            f"{sum(p.syscalls.values()):9d} {p.threads_created:8d} {usage.get('cow_copies', 0):4d} "
-            f"{usage.get('resident', 0):9d}\n"
+            f"{sum(p.syscalls.values()):8d} {p.threads_created:7d} {usage.get('cow_copies', 0):5d} "
+            f"{usage.get('resident', 0):9d} {usage.get('shared', 0):8d} {usage.get('private', 0):8d} "
+            f"{max(p.peak_resident, usage.get('resident', 0)):8d}\n"
         )
     out.write(f"kernel: {k.stats.syscalls} syscalls, {k.stats.switches} switches, {k.stats.preemptions} preemptions, "
               f"peak frames {k.pool.peak}, frames in use {k.pool.in_use}\n")

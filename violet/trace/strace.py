@@ -112,6 +112,16 @@ def attach_tracer(k: Kernel, path: str | None, filt: str | None) -> IO[str]:
     return stream
 
 
+def trace_cow(k: Kernel) -> None:
+    """Emit a `cow` event (process, address) for every copy-on-write copy."""
+
+    def on_cow(space: object, va: int) -> None:
+        owner = next((p for p in k.procs.values() if p.space is space), None)
+        k.events.emit("cow", proc=owner, addr=hex(va & ~0xFFF))
+
+    k.pool.on_cow = on_cow
+
+
 def _show(v: Any) -> str:
     from ..kernel.task import Process, Thread
 
