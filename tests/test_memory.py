@@ -76,6 +76,20 @@ def test_code_written_at_run_time_runs_as_written_now(guest, violet):
     ]
 
 
+@pytest.mark.parametrize("mode, line", [
+    ("reused", "reused page runs: 2"),
+    ("inplace", "rewritten page runs: 2"),
+    ("cross", "parent's page runs: 0x2"),
+])
+def test_code_the_kernel_writes_runs_as_written_never_a_stale_translation(guest, violet, mode, line):
+    """Code read() into a page runs, even where the frame held code that ran
+    before: in this process (a page first touched by a data read, or the
+    same page rewritten) or in another one (a child's freed frame must not
+    run its code in the parent)."""
+    r = same_as_native(guest("code_kernel_written"), violet, [mode])
+    assert r.out.splitlines() == [line]
+
+
 def test_calling_a_page_without_prot_exec_dies_of_sigsegv(guest, violet):
     r = same_as_native(guest("code"), violet, ["noexec"])
     assert r.status == SIGSEGV_STATUS
