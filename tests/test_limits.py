@@ -116,3 +116,9 @@ def test_a_fork_bomb_ends_with_a_report_of_what_was_refused(guest) -> None:
     got = run_cli(guest("pm_perms"), ["bomb"], options=["--max-procs", "5"])
     assert got.status == 0, got.report
     assert "violet: refused: process budget of pm_perms" in got.report and "EAGAIN" in got.report
+
+
+def test_lseek_with_an_impossible_whence_is_einval(guest, violet) -> None:
+    # Found by the long fuzz campaign: the host call raised OverflowError.
+    got = same_as_native(guest("limits"), violet, ["lseek-whence"])
+    assert got.out == "lseek file: -1 EINVAL\nlseek stdout: -1 EINVAL\n"

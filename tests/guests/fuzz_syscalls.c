@@ -3,7 +3,7 @@
  *   fuzz_syscalls SEED CALLS [PER_CHILD]
  *
  * The parent forks children, each of which makes PER_CHILD (default 100)
- * random system calls: random numbers (Linux's and Violet's ranges, and
+ * random system calls from three threads at once: random numbers (Linux's and Violet's ranges, and
  * beyond), arguments drawn from pointers into unmapped, read-only,
  * PROT_NONE and kernel-looking addresses, huge and negative lengths, bad
  * descriptors and random flag words.  A child that dies (of a signal the
@@ -13,6 +13,7 @@
  * are left out.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,18 +96,43 @@ static int excluded(long nr) {
     return nr == VIOLET_SYS_LAUNCH;
 }
 
-static void child(int calls) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0); dup2(null, 1); dup2(null, 2);
-    setpgid(0, 0);
-    violet_drop(VIOLET_RIGHT_SIGNAL);
+struct batch { uint64_t seed; int calls; };
+
+static void fuzz(uint64_t seed, int calls) {
+    uint64_t local = seed | 1;
     for (int i = 0; i < calls; i++) {
+        /* Each thread draws from the shared generator; the races between
+         * them are part of the point. */
+        state ^= local;
+        local = next();
         long nr = number();
         if (excluded(nr)) continue;
         uint64_t a[6];
         for (int j = 0; j < 6; j++) a[j] = argument();
         syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
+}
+
+static void *fuzz_thread(void *arg) {
+    struct batch *b = arg;
+    fuzz(b->seed, b->calls);
+    return NULL;
+}
+
+/* Two threads and the child's main thread make the calls together. */
+static void child(int calls) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0); dup2(null, 1); dup2(null, 2);
+    setpgid(0, 0);
+    violet_drop(VIOLET_RIGHT_SIGNAL);
+    static struct batch batches[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        batches[i].seed = next();
+        batches[i].calls = calls / 3;
+        pthread_create(&th[i], NULL, fuzz_thread, &batches[i]);
+    }
+    fuzz(next(), calls - 2 * (calls / 3));
     _exit(0);
 }
 

@@ -8,6 +8,7 @@
  *   limits spin-alone     print "ready", spin for ever (one thread, no syscalls)
  *   limits lines N        print N numbered lines
  *   limits huge-ranges    map 1 TiB, madvise, mremap and unmap it whole
+ *   limits lseek-whence   lseek with a whence no host call takes
  *   limits rlimit         RLIMIT_NOFILE kept as set; a /proc file can be seeked
  */
 #define _GNU_SOURCE
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -114,6 +116,14 @@ int main(int argc, char **argv) {
         if (q == MAP_FAILED) { printf("mremap %s\n", strerror(errno)); return 1; }
         printf("moved, first byte %d\n", q[0]);
         munmap(q, tib + 4096);
+        return 0;
+    }
+    if (!strcmp(argv[1], "lseek-whence")) {
+        int fd = open(argv[0], O_RDONLY);
+        long r = syscall(SYS_lseek, fd, 0L, 0x80000000L);
+        printf("lseek file: %ld %s\n", r, r < 0 && errno == EINVAL ? "EINVAL" : strerror(errno));
+        r = syscall(SYS_lseek, 1, 0L, 0x80000000L);  /* stdout: a pipe; the whence is checked first */
+        printf("lseek stdout: %ld %s\n", r, r < 0 && errno == EINVAL ? "EINVAL" : strerror(errno));
         return 0;
     }
     if (!strcmp(argv[1], "rlimit")) {

@@ -23,8 +23,9 @@ from ..fs.hostfile import HostFile
 from ..fs.pipe import Pipe, PipeEnd
 from ..kernel import exits
 from ..kernel.perms import Right
-from ..kernel.signals import SIGPIPE, Info, send_thread
+from ..kernel.signals import SIGPIPE, SIGSEGV, Info, send_thread
 from ..kernel.task import Block, NoReturn
+from ..loader import elf
 from ..mm.space import Mapping, Prot
 from .proc import s32
 from .table import Support, syscall
@@ -170,7 +171,10 @@ def sys_pwrite64(k: Kernel, t: Thread, fd: int, buf: int, count: int, off: int, 
 @syscall("lseek", "file")
 def sys_lseek(k: Kernel, t: Thread, fd: int, off: int, whence: int, *_: int) -> int:
     off = off - (1 << 64) if off & (1 << 63) else off
-    return _files(t).get(fd).seek(off, whence & 0xFFFFFFFF)
+    f = _files(t).get(fd)
+    if whence & 0xFFFFFFFF > 4:  # past SEEK_HOLE: EINVAL before any file's own answer, as ksys_lseek
+        raise SyscallError(errno.EINVAL)
+    return f.seek(off, whence & 0xFFFFFFFF)
 
 
 @syscall("ioctl", "file", Support.PARTIAL, "terminal queries (TIOCGWINSZ, TCGETS, TIOCGPGRP); others ENOTTY")
@@ -317,7 +321,7 @@ def _path(k: Kernel, t: Thread, dirfd: int, addr: int, follow: bool = True, empt
         if empty_ok:
             f = _files(t).get(dirfd)
             if isinstance(f, HostFile):
-                return f.host_path
+                return _fd_path(k, f)
         raise SyscallError(errno.ENOENT)
     if path in ("/proc/self/exe", f"/proc/{p.pid}/exe"):
         return k.vfs.host_path(p.exe, "/")
@@ -329,6 +333,25 @@ def _path(k: Kernel, t: Thread, dirfd: int, addr: int, follow: bool = True, empt
             raise SyscallError(errno.ENOTDIR)
         base = k.vfs.guest_path(f.host_path)
     return k.vfs.host_path(path, base, follow)
+
+
+def _fd_path(k: Kernel, f: HostFile) -> str:
+    """The host path of an open file, for a call given (fd, "").
+
+    The path the file was opened by is walked again inside the root, and
+    must still name the same file: the recorded path is never handed to
+    the host as it is, since a symbolic link may stand there now (ENOENT
+    when the file has moved).
+    """
+    host = k.vfs.host_path(k.vfs.guest_path(f.host_path), "/")
+    try:
+        now = os.stat(host)
+    except OSError:
+        raise SyscallError(errno.ENOENT) from None
+    then = f.stat()
+    if (now.st_dev, now.st_ino) != (then.st_dev, then.st_ino):
+        raise SyscallError(errno.ENOENT)
+    return host
 
 
 def _oserr(e: OSError) -> SyscallError:
@@ -478,7 +501,7 @@ def _access(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, flags: int) 
         raise SyscallError(errno.ENOENT)
     if mode & 2 and not t.process.perms.has(Right.FS_WRITE):
         raise SyscallError(errno.EACCES)
-    if not os.access(host, mode):
+    if not os.access(host, mode, follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW):
         raise SyscallError(errno.EACCES)
     return 0
 
@@ -519,7 +542,7 @@ def sys_chdir(k: Kernel, t: Thread, addr: int, *_: int) -> int:
 @syscall("fchdir", "file")
 def sys_fchdir(k: Kernel, t: Thread, fd: int, *_: int) -> int:
     f = _files(t).get(fd)
-    if not isinstance(f, HostFile) or not os.path.isdir(f.host_path):
+    if not isinstance(f, HostFile) or not st.S_ISDIR(f.stat().st_mode):
         raise SyscallError(errno.ENOTDIR)
     t.process.cwd = k.vfs.guest_path(f.host_path)
     return 0
@@ -858,7 +881,10 @@ def _execve(k: Kernel, t: Thread, dirfd: int, path: int, argv_p: int, envp_p: in
     argv, envp = _strings(t, argv_p), _strings(t, envp_p)
     host = _path(k, t, dirfd, path, empty_ok=bool(flags & AT_EMPTY_PATH))
     image, argv = _image_for(k, t, host, guest, argv, 0)
-    replace_image(k, t, image, guest, argv, envp)
+    # Whatever can fail is checked before the point of no return.
+    if sum(len(a) + 1 for a in argv + envp) > elf.MAX_ARG_BYTES:
+        raise SyscallError(errno.E2BIG)
+    replace_image(k, t, image, guest, k.vfs.guest_path(host), argv, envp)
     raise NoReturn()
 
 
@@ -891,8 +917,13 @@ def _image_for(k: Kernel, t: Thread, host: str, guest: str, argv: list[bytes], d
     return image, argv
 
 
-def replace_image(k: Kernel, t: Thread, image, guest: str, argv: list[bytes], envp: list[bytes]) -> None:  # type: ignore[no-untyped-def]
-    """The point of no return of execve: t's process gets a new image."""
+def replace_image(k: Kernel, t: Thread, image, guest: str, exe: str, argv: list[bytes], envp: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+    """The point of no return of execve: t's process gets a new image.
+
+    `guest` is the path as the caller gave it, `exe` the program's absolute
+    guest path.  Should loading still fail (memory runs out), the process
+    has no image left to return to: it dies of SIGSEGV, as on Linux.
+    """
     from ..mm.space import AddressSpace
 
     p = t.process
@@ -928,7 +959,12 @@ def replace_image(k: Kernel, t: Thread, image, guest: str, argv: list[bytes], en
     # the caller's mask stay, as execve(2) says.
     p.sig.reset_for_exec()
     t.altstack = (0, 2, 0)
-    k.exec_image(t, image, k.vfs.guest_path(k.vfs.host_path(guest, p.cwd)), argv, envp, execfn=os.fsencode(guest))
+    try:
+        k.exec_image(t, image, exe, argv, envp, execfn=os.fsencode(guest))
+    except SyscallError as e:
+        k.say(f"violet: {p.name}[{p.pid}]: execve of {guest} failed after the point of no return ({e}); killed")
+        exits.kill_process(k, p, SIGSEGV, "execve failed", core=True)
+        return
     p.execed = True
     if p.vfork_parent is not None:
         exits.release_vfork(k, p)
