@@ -91,7 +91,9 @@ class HostFile(OpenFile):
             st = self.stat()
             entries = [(".", st.st_ino, 4), ("..", 1, 4)]
             try:
-                with os.scandir(self.host_path) as it:
+                # By descriptor: the path it was opened by may name
+                # something else now, even a link out of the root.
+                with os.scandir(self.fd) as it:
                     for e in it:
                         try:
                             mode = e.stat(follow_symlinks=False).st_mode

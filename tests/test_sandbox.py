@@ -1,0 +1,44 @@
+"""The sandbox root (--root): what a guest reaches through descriptors and
+links stays inside it, and calls behave as on Linux there."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness import run_api, run_cli, run_native
+
+
+def _sandbox(binary: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A root holding the program as /prog, and a directory outside it."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (outside / "host-only-file").write_text("outside the root\n")
+    shutil.copy(binary, root / "prog")
+    return root, outside
+
+
+@pytest.mark.parametrize("how", ["cli", "api"])
+@pytest.mark.parametrize("mode, line", [
+    ("list", "listing: mine"),
+    ("fexecve", "run by fexecve"),
+    ("access", "access to the link itself: 0"),
+])
+def test_a_descriptor_acts_on_its_file_not_on_what_its_path_names_now(guest, tmp_path, how, mode, line) -> None:
+    """getdents and execveat(fd, "") use the descriptor's file even when a
+    link out of the root stands at its old path; access without following
+    asks about the link."""
+    root, outside = _sandbox(guest("fd_path_moved"), tmp_path)
+    ref = run_native(root / "prog", [mode, str(tmp_path / "native"), str(outside)])
+    assert ref.out == line + "\n"
+    args = [mode, "/scratch", str(outside)]
+    if how == "cli":
+        got = run_cli("/prog", args, options=["--root", str(root)])
+    else:
+        got = run_api("/prog", args, root=str(root))
+    assert got.out == line + "\n", got.report
+    assert got.status == 0, got.report
+    assert "host-only-file" not in got.out
