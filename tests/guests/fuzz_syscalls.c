@@ -133,6 +133,8 @@ static void child(int calls) {
         pthread_create(&th[i], NULL, fuzz_thread, &batches[i]);
     }
     fuzz(next(), calls - 2 * (calls / 3));
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
     _exit(0);
 }
 
