@@ -101,3 +101,20 @@ def test_calling_a_page_without_prot_exec_is_reported_as_an_execute_fault(guest,
     lines = r.violet_lines()
     assert len(lines) == 1, lines
     assert "SIGSEGV (execute at protected address 0x600000001000) at rip 0x600000001000" in lines[0]
+
+
+def test_mremap_refuses_what_linux_refuses_and_duplicates_shared_pages(guest, violet):
+    """A destination over the source or past the top of user space, old_len
+    0 of private memory, a silly new length: refused as on Linux (the first
+    was a kernel bug, the others mapped past the top or left pages behind to
+    show through a later mapping); old_len 0 of shared memory maps it twice."""
+    r = same_as_native(guest("mremap_edges"), violet)
+    assert r.out.splitlines() == [
+        "fixed over its own source: EINVAL",
+        "fixed past the top: EINVAL",
+        "old_len 0, private: EINVAL",
+        "grow in place past the top: EINVAL",
+        "source intact: yes",
+        'old_len 0, shared: ok, the copy reads "shared pages", the original "shared pages"',
+        "fresh memory at the old place: 0 nonzero bytes",
+    ]

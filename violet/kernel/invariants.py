@@ -8,6 +8,9 @@
 4. Every live thread's creator chain ends at its process's main thread.
 5. When every process but init has ended, the frames in use are back to
    the figure at boot.
+6. Every page-table entry lies inside a mapping of its address space
+   (what munmap or mremap leaves behind must not show through a later
+   mapping).
 
 A broken invariant is a kernel bug: `check` raises KernelBug naming the
 invariant and the objects involved.
@@ -92,6 +95,18 @@ def violations(k: Kernel) -> list[str]:
                     break
             if c is not p.main and c.alive:
                 out.append(f"thread tree: thread {t.tid} of {p.name}[{p.pid}] descends from {c.tid}, not the main thread")
+
+    # 6. No entry outside the mappings.
+    seen: set[int] = set()
+    for p in k.procs.values():
+        space = p.space
+        if space is None or id(space) in seen:
+            continue
+        seen.add(id(space))
+        for vpn, _f, _shared in space.pages():
+            if space.find(vpn << 12) is None:
+                out.append(f"page tables: {p.name}[{p.pid}] has an entry at {vpn << 12:#x}, outside every mapping")
+                break
 
     # 5. Nothing left behind.
     if not any(p.alive for p in k.procs.values() if p is not k.init) and pool.in_use != k.boot_frames:

@@ -490,15 +490,24 @@ class AddressSpace:
             leaf.ptes[vpn & 511] = f
 
     def remap(self, old: int, old_len: int, new_len: int, may_move: bool, fixed_at: int | None) -> int:
-        """mremap(2) for one whole mapping or a prefix of it."""
+        """mremap(2) for one whole mapping or a prefix of it.
+
+        The caller has checked the ranges (sys_mremap): a `fixed_at`
+        destination lies in user space apart from [old, old + old_len).
+        old_len 0 asks for a second mapping of a shared mapping's pages
+        (EINVAL for a private one, which has no object to share).
+        """
         m = self.find(old)
         if m is None or m.start > old or old + old_len > m.end:
             raise SyscallError(errno.EFAULT)
+        if old_len == 0:
+            return self._duplicate(m, old, new_len, may_move, fixed_at)
         if fixed_at is None and new_len <= old_len:
             if new_len < old_len:
                 self.unmap(old + new_len, old_len - new_len)
             return old
-        if fixed_at is None and old + old_len == m.end and not self.overlaps(m.end, old + new_len):
+        if (fixed_at is None and old + old_len == m.end and old + new_len <= USER_TOP
+                and not self.overlaps(m.end, old + new_len)):
             m.end = old + new_len
             self._reindex()
             return old
@@ -521,6 +530,22 @@ class AddressSpace:
         self.maps.append(moved)
         self._reindex()
         self.put_ptes(dest, entries)
+        return dest
+
+    def _duplicate(self, m: Mapping, old: int, new_len: int, may_move: bool, fixed_at: int | None) -> int:
+        """mremap with old_len 0: map m's object again from `old` on."""
+        if m.obj is None:
+            raise SyscallError(errno.EINVAL)
+        if not may_move:
+            raise SyscallError(errno.ENOMEM)
+        if fixed_at is not None:
+            self.unmap(fixed_at, new_len)
+            dest = fixed_at
+        else:
+            dest = self.find_free(new_len)
+        m.obj.hold()
+        pgoff = m.pgoff + ((old - m.start) >> PAGE_SHIFT)
+        self.add(Mapping(dest, dest + new_len, m.prot, m.name, m.obj, pgoff))
         return dest
 
     # Fork and teardown -------------------------------------------------

@@ -131,10 +131,20 @@ def sys_mremap(k: Kernel, t: Thread, old: int, old_len: int, new_len: int, flags
         raise SyscallError(errno.EINVAL)
     if flags & MREMAP_FIXED and not flags & MREMAP_MAYMOVE:
         raise SyscallError(errno.EINVAL)
-    fixed_at = new_addr if flags & MREMAP_FIXED else None
-    if fixed_at is not None and fixed_at & (PAGE - 1):
+    old_len, new_len = page_up(old_len), page_up(new_len)
+    if new_len > USER_TOP:
         raise SyscallError(errno.EINVAL)
-    return _space(t).remap(old, page_up(old_len), page_up(new_len), bool(flags & MREMAP_MAYMOVE), fixed_at)
+    fixed_at = new_addr if flags & MREMAP_FIXED else None
+    if fixed_at is not None:
+        # As mremap_to(): inside user space, above the lowest page (as
+        # mmap), and apart from the source.
+        if fixed_at & (PAGE - 1) or fixed_at + new_len > USER_TOP:
+            raise SyscallError(errno.EINVAL)
+        if fixed_at < PAGE:
+            raise SyscallError(errno.EPERM)
+        if old + old_len > fixed_at and fixed_at + new_len > old:
+            raise SyscallError(errno.EINVAL)
+    return _space(t).remap(old, old_len, new_len, bool(flags & MREMAP_MAYMOVE), fixed_at)
 
 
 @syscall("madvise", "memory", Support.PARTIAL, "only MADV_DONTNEED and MADV_FREE act; other advice is accepted and ignored", defer=True)
