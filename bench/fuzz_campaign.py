@@ -50,7 +50,8 @@ def main() -> int:
                 broken += 1
                 print(f"seed {seed}: INVARIANT BROKEN: {e}")
                 status = -1
-            m = re.search(r"fuzz: (\d+) calls in \d+ children, (\d+) died of a signal, (\d+) hung", out.decode())
+            text = out.decode(errors="replace")
+            m = re.search(r"fuzz: (\d+) calls in \d+ children, (\d+) died of a signal, (\d+) hung", text)
             if m:
                 done += int(m.group(1))
                 died += int(m.group(2))
@@ -60,7 +61,7 @@ def main() -> int:
             bugs += len(k.bugs)
             for where, exc in k.bugs:
                 print(f"seed {seed}: KERNEL BUG in {where}: {type(exc).__name__}: {exc}")
-            print(f"seed {seed}: status {status}, {out.decode().strip()}", flush=True)
+            print(f"seed {seed}: status {status}, {text.strip()!r}", flush=True)
         seed += 1
     took = time.monotonic() - began
     print(f"total: {done} calls, {seed - args.seed} runs, {died} children died of a signal, {hung} hung and were "

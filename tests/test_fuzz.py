@@ -25,7 +25,7 @@ def campaign(binary: Path, root: Path, seed: int, calls: int) -> tuple[Kernel, i
     perms = Permissions().restrict(drop=Right.FS_WRITE | Right.LAUNCH, max_procs=16, max_threads=16)
     k.spawn(["/fuzz", str(seed), str(calls)], perms=perms, cwd="/")
     status = k.run(timeout=240)
-    return k, status, out.decode(), report.getvalue()
+    return k, status, out.decode(errors="replace"), report.getvalue()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
