@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import resource
 import stat as st
 import struct
 import time
@@ -374,12 +375,29 @@ def _open(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int) ->
         fd = os.open(host, hflags | os.O_CLOEXEC, mode & ~t.process.umask & 0o7777)
     except OSError as e:
         raise _oserr(e) from None
+    if fd >= _host_fd_ceiling():
+        os.close(fd)
+        raise SyscallError(errno.ENFILE, "the kernel keeps its last host descriptors")
     f = HostFile(fd, flags & ~O_CLOEXEC, guest, host)
     try:
         return _files(t).install(f, bool(flags & O_CLOEXEC))
     except SyscallError:
         f.close()
         raise
+
+
+# Host descriptors the kernel keeps for itself (programs to load, its own
+# modules and files): guests' opens together never take them.  The host
+# hands out the lowest free number, so an open that returns one at or above
+# the ceiling means fewer than that many are left.
+HOST_FD_RESERVE = 64
+
+
+def _host_fd_ceiling() -> int:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 62
+    return max(soft - HOST_FD_RESERVE, soft // 2)
 
 
 def _special_file(k: Kernel, t: Thread, path: str) -> OpenFile | None:
