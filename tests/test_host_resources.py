@@ -7,7 +7,7 @@ import resource
 import subprocess
 import sys
 
-from harness import RUN_TIMEOUT
+from harness import RUN_TIMEOUT, run_cli
 
 
 def _with_few_host_descriptors() -> None:
@@ -23,3 +23,17 @@ def test_a_guest_opening_files_without_end_leaves_the_kernel_its_host_descriptor
     assert b"Traceback" not in proc.stderr, proc.stderr.decode(errors="replace")
     assert proc.stdout.decode().splitlines() == ["opens stopped with ENFILE", "child ran", "child status 0"]
     assert proc.returncode == 0
+
+
+def test_descriptors_are_bounded_kernel_wide_so_forks_cannot_copy_tables_without_end(guest) -> None:
+    """A million descriptors per process, copied by every fork, took about
+    110 MB of host memory a process whatever --mem said: the kernel's
+    descriptors together are bounded (one per page of --mem, at least
+    65536), dup gets ENFILE and a fork of a table past it ENOMEM."""
+    got = run_cli(guest("fd_table_bound"), options=["--mem", "64M", "--check", "--timeout", "50"])
+    assert got.status == 0, got.report
+    assert got.out.splitlines() == [
+        "dup stopped with ENFILE",
+        "fork of the full table: ENOMEM",
+        "fork after closing them: child status 7",
+    ]

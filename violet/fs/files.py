@@ -206,14 +206,36 @@ class BytesInput(OpenFile):
         return self.pos
 
 
+class Descriptors:
+    """The descriptors of every table of one kernel, counted against a limit
+    (Linux's fs.file-max): an entry costs host memory, and fork copies a
+    whole table, so RLIMIT_NOFILE alone does not bound what guests hold.
+    Past the limit an open or dup gets ENFILE, a fork ENOMEM."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.used = 0
+        self.limit = limit
+
+    def take(self, n: int, err: int | None = errno.ENFILE) -> None:
+        """Count n more descriptors; SyscallError(err) past the limit (err None: no limit)."""
+        if err is not None and self.limit is not None and self.used + n > self.limit:
+            raise SyscallError(err, "the kernel's descriptors are all in use")
+        self.used += n
+
+
 class FdTable:
     """Descriptor numbers to open files.  Shared by a process's threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, count: Descriptors | None = None) -> None:
+        self.count = count if count is not None else Descriptors()
         self.fds: dict[int, tuple[OpenFile, bool]] = {}
         self.limit = MAX_FDS  # RLIMIT_NOFILE: soft, then hard
         self.hard_limit = 1 << 20
         self.users = 1  # processes sharing this table (CLONE_FILES)
+        # Every descriptor below this one is in use (Linux's next_fd): the
+        # search for the lowest free one starts here, so a thousand dups
+        # in a row cost a thousand steps, not half a million.
+        self._used_below = 0
 
     def get(self, fd: int) -> OpenFile:
         try:
@@ -223,13 +245,16 @@ class FdTable:
 
     def install(self, f: OpenFile, cloexec: bool = False, lowest: int = 0, at: int | None = None) -> int:
         if at is None:
-            at = lowest
+            at = max(lowest, self._used_below)
             while at in self.fds:
                 at += 1
             if at >= self.limit:
                 raise SyscallError(errno.EMFILE)
-        elif at in self.fds:
+            if lowest <= self._used_below:
+                self._used_below = at + 1
+        if at in self.fds:
             self.close(at)
+        self.count.take(1)
         f.refs += 1
         self.fds[at] = (f, cloexec)
         return at
@@ -239,6 +264,9 @@ class FdTable:
             f, _ = self.fds.pop(fd)
         except KeyError:
             raise SyscallError(errno.EBADF) from None
+        if fd < self._used_below:
+            self._used_below = fd
+        self.count.used -= 1
         f.refs -= 1
         if f.refs == 0:
             f.close()
@@ -251,9 +279,13 @@ class FdTable:
         self.get(fd)
         return self.fds[fd][1]
 
-    def fork(self) -> FdTable:
-        t = FdTable()
-        t.limit, t.hard_limit = self.limit, self.hard_limit
+    def fork(self, limited: bool = True) -> FdTable:
+        """A copy (fork without CLONE_FILES): ENOMEM past the kernel's
+        descriptor limit, unless not `limited` (execve unsharing a table
+        after its point of no return)."""
+        self.count.take(len(self.fds), errno.ENOMEM if limited else None)
+        t = FdTable(self.count)
+        t.limit, t.hard_limit, t._used_below = self.limit, self.hard_limit, self._used_below
         for fd, (f, ce) in self.fds.items():
             f.refs += 1
             t.fds[fd] = (f, ce)

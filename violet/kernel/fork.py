@@ -132,16 +132,18 @@ def _new_process(k: Kernel, t: Thread, f: CloneFlag, stack: int, ptid: int, ctid
     _check_proc_budget(k, t)
     assert parent.space is not None and parent.files is not None and parent.sig is not None
 
-    if f & CloneFlag.VM:
-        space = parent.space
-        space.users += 1
-    else:
-        space = parent.space.fork()
+    # The file table first: copying it is what can fail (ENOMEM when the
+    # kernel's descriptors are used up), before anything else is shared.
     if f & CloneFlag.FILES:
         files = parent.files
         files.users += 1
     else:
         files = parent.files.fork()
+    if f & CloneFlag.VM:
+        space = parent.space
+        space.users += 1
+    else:
+        space = parent.space.fork()
     kind = Kind.SYSTEM if parent.kind is Kind.SYSTEM else Kind.WORKER
     child = k._new_process(kind, parent, parent.user, parent.perms, space, files)
     child.cwd, child.umask = parent.cwd, parent.umask

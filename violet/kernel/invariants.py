@@ -11,6 +11,8 @@
 6. Every page-table entry lies inside a mapping of its address space
    (what munmap or mremap leaves behind must not show through a later
    mapping).
+7. The kernel's descriptor count is the number of entries in its file
+   tables.
 
 A broken invariant is a kernel bug: `check` raises KernelBug naming the
 invariant and the objects involved.
@@ -107,6 +109,12 @@ def violations(k: Kernel) -> list[str]:
             if space.find(vpn << 12) is None:
                 out.append(f"page tables: {p.name}[{p.pid}] has an entry at {vpn << 12:#x}, outside every mapping")
                 break
+
+    # 7. Descriptors.
+    tables = {id(p.files): p.files for p in k.procs.values() if p.files is not None}
+    held = sum(len(tbl.fds) for tbl in tables.values())
+    if held != k.descriptors.used:
+        out.append(f"descriptors: the kernel counts {k.descriptors.used} in use but its tables hold {held}")
 
     # 5. Nothing left behind.
     if not any(p.alive for p in k.procs.values() if p is not k.init) and pool.in_use != k.boot_frames:

@@ -23,7 +23,7 @@ from typing import IO, Any, Callable, Sequence
 from ..cpu import engine as cpu_mod
 from ..cpu.engine import Context, Cpu
 from ..errors import KernelBug, LoadError, SyscallError, UsageError
-from ..fs.files import O_RDONLY, O_WRONLY, BytesInput, Capture, FdTable, HostStream, OpenFile
+from ..fs.files import O_RDONLY, O_WRONLY, BytesInput, Capture, Descriptors, FdTable, HostStream, OpenFile
 from ..fs.vfs import Vfs
 from ..loader import elf
 from ..mm.frames import FramePool
@@ -121,6 +121,9 @@ class Kernel:
         self.pool = FramePool(phys >> 12, self.cpu.phys_read, self.cpu.phys_write)
         self.pool.on_code_freed = self._code_freed
         self.vfs = Vfs(root)
+        # Descriptors in every file table together: one per physical page
+        # (at least 65536), about 100 bytes of host memory each.
+        self.descriptors = Descriptors(max(1 << 16, self.pool.nframes))
         self.events = Events()
         self.stats = KernelStats()
         self.quiet = quiet
@@ -285,7 +288,7 @@ class Kernel:
         image = self.vfs.read_program(host_path, shown)
 
         space = AddressSpace(self.pool)
-        files = FdTable()
+        files = FdTable(self.descriptors)
         for fd, f in enumerate(self._stdio):
             files.install(f, at=fd)
         p = self._new_process(kind, parent, user, perms, space, files)

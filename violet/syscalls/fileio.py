@@ -968,7 +968,7 @@ def replace_image(k: Kernel, t: Thread, image, guest: str, exe: str, argv: list[
     k._attach_budget(p)
     if p.files.users > 1:
         p.files.users -= 1
-        p.files = p.files.fork()
+        p.files = p.files.fork(limited=False)
     p.files.close_on_exec()
     shared_sig = any(q.sig is p.sig for q in k.procs.values() if q is not p)
     if shared_sig:
