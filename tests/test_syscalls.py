@@ -39,3 +39,25 @@ def test_unknown_syscalls_are_counted_per_process(guest):
     assert p.syscalls["tuxcall"] == 2
     assert p.syscalls["afs_syscall"] == 1
     assert k.enosys_seen == {183, 184, 1000}
+
+
+def test_numbers_without_a_name_are_reported_and_remembered_up_to_a_limit(guest):
+    """Any of 2**64 numbers may be tried: past the first 64 without a Linux
+    name, they are counted as syscall_other and reported in one last line,
+    so the kernel's memory and report do not grow with them."""
+    import io
+
+    from violet import Kernel
+    from violet.kernel.kernel import MAX_UNNAMED_REPORTED
+
+    out, report = bytearray(), io.StringIO()
+    k = Kernel(stdout=out, stderr=bytearray(), report=report)
+    with k:
+        p = k.spawn([str(guest("enosys_many"))])
+        assert k.run(timeout=60) == 0
+    assert out == b"10000 ENOSYS\n"
+    lines = report.getvalue().splitlines()
+    assert len(lines) == MAX_UNNAMED_REPORTED + 1, lines[-3:]
+    assert lines[-1].endswith("further numbers without a Linux name are not reported")
+    assert len(k.enosys_seen) == MAX_UNNAMED_REPORTED
+    assert p.syscalls["syscall_other"] == 10000 - MAX_UNNAMED_REPORTED

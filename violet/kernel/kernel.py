@@ -28,6 +28,7 @@ from ..fs.vfs import Vfs
 from ..loader import elf
 from ..mm.frames import FramePool
 from ..mm.space import AddressSpace
+from ..syscalls.numbers import NAMES
 from ..syscalls.table import SYSCALLS, Syscall, load_all, name_of
 from ..trace.events import Events
 from . import exits, invariants
@@ -38,6 +39,7 @@ from .task import Block, Kind, NoReturn, Process, ProcState, Thread, ThreadState
 EXIT_TIMEOUT = 124
 EXIT_DEADLOCK = 125
 MAX_PID = 4_194_304  # /proc/sys/kernel/pid_max on 64-bit Linux
+MAX_UNNAMED_REPORTED = 64  # syscall numbers without a Linux name, reported and counted one by one
 MAX_TASKS = 32_768  # live threads in one kernel (about 6 KiB of host memory each, and more)
 
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -147,6 +149,7 @@ class Kernel:
         self.crashes: list[Crash] = []
         self.bugs: list[tuple[str, BaseException]] = []  # kernel bugs met while running
         self.enosys_seen: set[int] = set()
+        self._unnamed_seen = 0  # numbers in enosys_seen without a Linux name
         self.futexes: dict[object, deque[Thread]] = {}
         self.boot_frames = self.pool.in_use
         self.started = time.monotonic()
@@ -367,10 +370,27 @@ class Kernel:
         self._invoke(t, entry, args[1:], True)
 
     def _unknown(self, t: Thread, nr: int) -> None:
+        """An unsupported call: counted by name and reported once per number.
+
+        Numbers Linux has no name for are any of 2**64: past the first
+        MAX_UNNAMED_REPORTED of them, they are counted together as
+        `syscall_other` and reported no more, so a guest trying them all
+        grows neither the kernel's memory nor its report without end.
+        """
         name = name_of(nr)
+        if nr not in NAMES and nr not in self.enosys_seen and self._unnamed_seen >= MAX_UNNAMED_REPORTED:
+            t.process.syscalls["syscall_other"] += 1
+            if self._unnamed_seen == MAX_UNNAMED_REPORTED:
+                self._unnamed_seen += 1
+                self.say(f"violet: {t.process.name}[{t.process.pid}]: unsupported syscall {nr}, returning ENOSYS; "
+                         "further numbers without a Linux name are not reported")
+            self.events.emit("enosys", thread=t, nr=nr, name="syscall_other")
+            return
         t.process.syscalls[name] += 1
         if nr not in self.enosys_seen:
             self.enosys_seen.add(nr)
+            if nr not in NAMES:
+                self._unnamed_seen += 1
             self.say(f"violet: {t.process.name}[{t.process.pid}]: unsupported syscall {nr} ({name}), returning ENOSYS")
         self.events.emit("enosys", thread=t, nr=nr, name=name)
 
