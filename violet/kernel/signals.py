@@ -368,6 +368,7 @@ _FRAME_SIZE = _INFO_OFF + 128
 _FX_SIZE = 512
 
 _XMM = [getattr(cpu.x86, f"UC_X86_REG_XMM{i}") for i in range(16)]
+_EFLAGS_TF, _EFLAGS_DF, _EFLAGS_RF = 0x100, 0x400, 0x10000
 
 
 def _siginfo(info: Info) -> bytes:
@@ -438,8 +439,11 @@ def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None
     t.sigmask &= ~UNBLOCKABLE
     if act.flags & SA_RESETHAND:
         act.handler, act.flags = SIG_DFL, act.flags & ~SA_SIGINFO
+    # The handler starts with the direction, trap and resume flags clear
+    # (the ABI's DF = 0; a trap flag left set would single-step the handler).
+    eflags = regs[17] & ~(_EFLAGS_DF | _EFLAGS_TF | _EFLAGS_RF)
     for reg, value in ((cpu.RSP, frame), (cpu.RIP, act.handler), (cpu.RDI, sig), (cpu.RSI, frame + _INFO_OFF),
-                       (cpu.RDX, frame + _UC_OFF), (cpu.RAX, 0)):
+                       (cpu.RDX, frame + _UC_OFF), (cpu.RAX, 0), (cpu.EFLAGS, eflags)):
         k.cpu.write(reg, value)
     k.events.emit("signal", thread=t, sig=sig, handler=act.handler)
 
