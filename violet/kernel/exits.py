@@ -51,6 +51,7 @@ def terminate_thread(k: Kernel, t: Thread, reason: str) -> None:
         return
     t.tls = k.get_reg(t, FS_BASE)
     t.state = ThreadState.TERMINATED
+    t.process.live_count -= 1
     t.ended = time.monotonic()
     t.end_reason = reason
     t.block = None
@@ -84,7 +85,7 @@ def exit_thread(k: Kernel, t: Thread, code: int) -> None:
     terminate_thread(k, t, "exit")
     if victims:
         k.events.emit("thread_cascade", thread=t, killed=victims)
-    if t is p.main or not p.live_threads:
+    if t is p.main or not p.live_count:
         exit_process(k, p, (code & 0xFF) << 8, f"exit({code & 0xFF})")
 
 

@@ -108,7 +108,7 @@ def _new_thread(k: Kernel, t: Thread, f: CloneFlag, stack: int, ptid: int, ctid:
     p = t.process
     k.require(t, Right.THREAD, "create a thread")
     budget = p.perms.max_threads
-    if budget is not None and len(p.live_threads) >= budget:
+    if budget is not None and p.live_count >= budget:
         k.deny(t, f"thread budget ({budget}) exhausted", errno.EAGAIN)
     child = k.new_thread(p, t)
     _copy_registers(k, t, child, stack, f, tls)

@@ -110,6 +110,11 @@ def violations(k: Kernel) -> list[str]:
                 out.append(f"page tables: {p.name}[{p.pid}] has an entry at {vpn << 12:#x}, outside every mapping")
                 break
 
+    # 4'. The live-thread count.
+    for p in k.procs.values():
+        if p.live_count != len(p.live_threads):
+            out.append(f"thread count: {p.name}[{p.pid}] counts {p.live_count} live threads but has {len(p.live_threads)}")
+
     # 7. Descriptors.
     tables = {id(p.files): p.files for p in k.procs.values() if p.files is not None}
     held = sum(len(tbl.fds) for tbl in tables.values())

@@ -239,6 +239,7 @@ class Kernel:
             t.sigmask = creator.sigmask
         p.threads.append(t)
         p.threads_created += 1
+        p.live_count += 1
         self.threads[t.tid] = t
         t.vruntime = self._min_vruntime
         self.runq.append(t)
