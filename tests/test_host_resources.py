@@ -37,3 +37,27 @@ def test_descriptors_are_bounded_kernel_wide_so_forks_cannot_copy_tables_without
         "fork of the full table: ENOMEM",
         "fork after closing them: child status 7",
     ]
+
+
+def test_a_denied_call_repeated_keeps_the_audit_bounded_and_counts_every_one(guest) -> None:
+    """Each denial was kept as an event (about 200 bytes of host memory a
+    call, without end): the first AUDIT_KEPT are, and every one is counted."""
+    from violet import Kernel, Permissions, Right
+    from violet.kernel.kernel import AUDIT_KEPT
+
+    out = bytearray()
+    n = AUDIT_KEPT + 5000
+    k = Kernel(stdout=out, stderr=bytearray(), quiet=True)
+    with k:
+        k.spawn([str(guest("denied_loop")), str(n)], perms=Permissions().restrict(drop=Right.FS_READ))
+        assert k.run(timeout=60) == 0
+    assert out == f"{n} opens denied\n".encode()
+    assert len(k.stats.audit) == AUDIT_KEPT
+    assert k.stats.audit_dropped == 5000
+    assert k.stats.refusals == {("open a file", "EACCES"): n}
+
+
+def test_violet_run_reports_refusals_by_kind_with_their_count(guest) -> None:
+    got = run_cli(guest("denied_loop"), ["3"], options=["--deny", "fs.read"])
+    assert got.status == 0
+    assert "violet: refused: open a file: EACCES (3 times)" in got.report

@@ -225,10 +225,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _report_refusals(kernel) -> None:  # type: ignore[no-untyped-def]
     """One line per kind of request the permissions or budgets refused."""
-    from collections import Counter
-
-    counts = Counter((e["what"], e["errno"]) for e in kernel.stats.audit)
-    for (what, err), n in counts.most_common():
+    for (what, err), n in kernel.stats.refusals.most_common():
         times = f" ({n} times)" if n > 1 else ""
         print(f"violet: refused: {what}: {err}{times}", file=sys.stderr)
 

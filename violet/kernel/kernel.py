@@ -16,7 +16,7 @@ import select
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Sequence
 
@@ -39,6 +39,7 @@ from .task import Block, Kind, NoReturn, Process, ProcState, Thread, ThreadState
 EXIT_TIMEOUT = 124
 EXIT_DEADLOCK = 125
 MAX_PID = 4_194_304  # /proc/sys/kernel/pid_max on 64-bit Linux
+AUDIT_KEPT = 10_000  # permission denials kept as events in KernelStats.audit
 MAX_UNNAMED_REPORTED = 64  # syscall numbers without a Linux name, reported and counted one by one
 MAX_TASKS = 32_768  # live threads in one kernel (about 6 KiB of host memory each, and more)
 
@@ -95,7 +96,12 @@ class KernelStats:
     switches: int = 0
     slices: int = 0
     preemptions: int = 0
+    # Permission denials: the first AUDIT_KEPT as events, all of them
+    # counted by (what, errno) in `refusals`; a guest repeating a denied
+    # call in a loop must not grow the kernel's memory with each one.
     audit: list[dict[str, Any]] = field(default_factory=list)
+    audit_dropped: int = 0
+    refusals: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 class Kernel:
@@ -984,9 +990,13 @@ class Kernel:
 
     def deny(self, t: Thread, what: str, err: int = errno.EPERM) -> None:
         p = t.process
-        ev = {"pid": p.pid, "tid": t.tid, "what": what, "errno": errno.errorcode.get(err, str(err)),
-              "time": time.monotonic() - self.started}
-        self.stats.audit.append(ev)
+        name = errno.errorcode.get(err, str(err))
+        self.stats.refusals[(what, name)] += 1
+        if len(self.stats.audit) < AUDIT_KEPT:
+            self.stats.audit.append({"pid": p.pid, "tid": t.tid, "what": what, "errno": name,
+                                     "time": time.monotonic() - self.started})
+        else:
+            self.stats.audit_dropped += 1
         self.events.emit("denied", proc=p, thread=t, what=what, errno=err)
         raise SyscallError(err, what)
 
