@@ -135,6 +135,9 @@ def _autoreap(p: Process) -> bool:
 def _teardown(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
     for t in list(p.threads):
         terminate_thread(k, t, reason)
+    if p.state is ProcState.LIVE:
+        for a in p.ancestors():
+            a.live_below -= 1
     p.state = ProcState.ZOMBIE
     p.wait_status = wait_status
     p.exit_reason = reason
@@ -147,8 +150,8 @@ def _teardown(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
             p.files.close_all()
         p.files = None
     if p.space is not None:
-        p.peak_resident = max(p.peak_resident, p.space.usage()["resident"])
         p.final_usage = p.space.usage()
+        p.peak_resident = max(p.peak_resident, p.final_usage["resident"])
         p.space.users -= 1
         if p.space.users == 0:
             p.space.release()

@@ -691,10 +691,12 @@ class AddressSpace:
         """Resident, shared and private pages, and the mapped size."""
         resident = shared = 0
         refs = self.pool.refs
-        for _vpn, f, shared_leaf in self.pages():
-            resident += 1
-            if shared_leaf or refs[f] > 1:
-                shared += 1
+        for leaf in self.leaves.values():
+            resident += leaf.present
+            if leaf.refs > 1:
+                shared += leaf.present  # a shared leaf: every page in it is shared
+            else:
+                shared += sum(1 for f in leaf.ptes if f and refs[f] > 1)
         mapped = sum(m.length for m in self.maps) >> PAGE_SHIFT
         return {
             "mapped": mapped,
