@@ -331,3 +331,18 @@ def test_process_budget_counts_live_processes_not_all_ever_made(guest, kept):
     assert_ok(r, "pids")
     assert not r.kernel.stats.audit
 
+
+
+def test_process_budget_of_a_deep_tree_is_checked_without_walking_it(guest):
+    """A chain of 1500 processes under --max-procs 1500: each fork walked
+    the whole subtree of every ancestor (cubic: about four minutes here);
+    counts kept as processes start and end make it a few seconds."""
+    import time
+
+    from harness import run_cli
+
+    began = time.monotonic()
+    got = run_cli(guest("deep_chain"), ["5000"], options=["--max-procs", "1500", "--timeout", "120"])
+    assert got.out.splitlines() == ["fork failed at depth 1499: EAGAIN", "deepest 1499"], got.report
+    assert got.status == 0
+    assert time.monotonic() - began < 40

@@ -64,7 +64,10 @@ _NAMESPACES = (
 
 
 def subtree_size(p: Process) -> int:
-    return 1 + sum(1 for d in p.descendants() if d.alive)
+    """Live processes in p's subtree, p included: O(1), from the counts
+    kept as processes start and end (a walk of the subtree for every
+    ancestor made a fork under --max-procs quadratic in the tree's size)."""
+    return 1 + p.live_below
 
 
 def _check_proc_budget(k: Kernel, t: Thread) -> None:

@@ -110,6 +110,16 @@ def violations(k: Kernel) -> list[str]:
                 out.append(f"page tables: {p.name}[{p.pid}] has an entry at {vpn << 12:#x}, outside every mapping")
                 break
 
+    # 2'. The live-descendant counts, summed up the tree in one pass.
+    below: dict[int, int] = {}
+    order = [k.init]
+    for p in order:
+        order.extend(p.children)
+    for p in reversed(order):
+        below[p.pid] = sum(below[c.pid] + (1 if c.alive else 0) for c in p.children)
+        if p.live_below != below[p.pid]:
+            out.append(f"process count: {p.name}[{p.pid}] counts {p.live_below} live descendants but has {below[p.pid]}")
+
     # 4'. The live-thread count.
     for p in k.procs.values():
         if p.live_count != len(p.live_threads):

@@ -227,6 +227,8 @@ class Kernel:
                 p.pgid, p.sid = parent.pgid, parent.sid
         self.procs[p.pid] = p
         self.history.append(p)
+        for a in p.ancestors():
+            a.live_below += 1
         if space is not None:
             self._attach_budget(p)
         return p

@@ -171,6 +171,7 @@ class Process:
     syscalls: Counter[str] = field(default_factory=Counter)
     threads_created: int = 0
     live_count: int = 0  # len(live_threads), kept as threads start and end (`threads` keeps the ended ones too)
+    live_below: int = 0  # live processes among the descendants, kept as they start and end (max_procs budgets)
     peak_resident: int = 0
     killed_by: int | None = None  # pid whose exit cascaded into this one
     stopped: bool = False
