@@ -61,3 +61,20 @@ def test_violet_run_reports_refusals_by_kind_with_their_count(guest) -> None:
     got = run_cli(guest("denied_loop"), ["3"], options=["--deny", "fs.read"])
     assert got.status == 0
     assert "violet: refused: open a file: EACCES (3 times)" in got.report
+
+
+def test_timed_out_futex_waits_do_not_stay_queued(guest) -> None:
+    """A waiter that timed out stayed in its futex's queue until a wake on
+    that word came by, which may be never: the queues are swept."""
+    from violet import Kernel
+    from violet.syscalls.futex import SWEEP_EVERY
+
+    out = bytearray()
+    n = SWEEP_EVERY + 100
+    k = Kernel(stdout=out, stderr=bytearray(), quiet=True)
+    with k:
+        k.spawn([str(guest("futex_timeouts")), str(n)])
+        assert k.run(timeout=60) == 0
+        queued = sum(len(q) for q in k.futexes.values())
+    assert out == f"{n} waits timed out\n".encode()
+    assert queued < SWEEP_EVERY // 2

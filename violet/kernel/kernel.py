@@ -157,6 +157,7 @@ class Kernel:
         self.enosys_seen: set[int] = set()
         self._unnamed_seen = 0  # numbers in enosys_seen without a Linux name
         self.futexes: dict[object, deque[Thread]] = {}
+        self.futex_waits = 0  # futex waits since the last sweep of stale waiters (syscalls/futex.py)
         self.boot_frames = self.pool.in_use
         self.started = time.monotonic()
         self.deadlock: list[str] | None = None

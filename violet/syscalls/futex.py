@@ -112,7 +112,26 @@ def _deadline(k: Kernel, t: Thread, timeout: int, absolute: bool, realtime: bool
     return time.monotonic() + (value - now)
 
 
+# Waiters that time out, are interrupted or end stay queued until a wake on
+# their word passes by, which may never come: every SWEEP_EVERY waits, the
+# queues are swept of them, so timed waits in a loop do not grow the kernel.
+SWEEP_EVERY = 4096
+
+
+def _sweep(k: Kernel) -> None:
+    for key in list(k.futexes):
+        live = deque(w for w in k.futexes[key] if _waiting(w))
+        if live:
+            k.futexes[key] = live
+        else:
+            del k.futexes[key]
+
+
 def _wait(k: Kernel, t: Thread, addr: int, key: object, deadline: float | None, bitset: int, why: str) -> int:
+    k.futex_waits += 1
+    if k.futex_waits >= SWEEP_EVERY:
+        k.futex_waits = 0
+        _sweep(k)
     w = Waiter(t, bitset, key, addr)
     _queue(k, key).append(w)
 
