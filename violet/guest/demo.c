@@ -1,4 +1,6 @@
 /* The bundled demo: what Violet's process model looks like from inside. */
+#define _GNU_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,25 @@
 
 static const char *kind_name(long k) {
     return k == VIOLET_SYSTEM ? "system" : k == VIOLET_APPLICATION ? "application" : k == VIOLET_WORKER ? "worker" : "(not under Violet)";
+}
+
+static volatile int b_tid;
+
+static void *thread_b(void *arg) {
+    (void)arg;
+    b_tid = gettid();
+    for (;;) pause();   /* would wait for ever... */
+    return NULL;
+}
+
+static void *thread_a(void *arg) {
+    (void)arg;
+    pthread_t b;
+    pthread_create(&b, NULL, thread_b, NULL);
+    while (!b_tid) sched_yield();
+    printf("7. Thread %d created thread %d (violet_creator says %ld), and now exits.\n", gettid(), b_tid,
+           violet_creator(b_tid));
+    return NULL;        /* ...but ends with its creator, at once */
 }
 
 int main(void) {
@@ -52,5 +73,13 @@ int main(void) {
     waitpid(pid, &status, 0);
     printf("5. Child exited with %d; its own child ended with it (no orphans under Violet).\n", WEXITSTATUS(status));
     printf("6. buf[0] is still '%c' in the parent.\n", buf[0]);
+
+    /* Threads form a hierarchy too. */
+    pthread_t a;
+    pthread_create(&a, NULL, thread_a, NULL);
+    pthread_join(a, NULL);
+    int tid = b_tid;
+    while (violet_creator(tid) >= 0) sched_yield();
+    printf("8. Thread %d is gone with its creator: violet_creator(%d) now fails.\n", tid, tid);
     return 0;
 }
