@@ -34,7 +34,7 @@ from ..trace.events import Events
 from . import exits, invariants
 from .perms import Permissions, Right, User
 from .signals import SIGKILL, SigState, default_action, deliver_pending, signal_name
-from .task import Block, Kind, NoReturn, Process, ProcState, Thread, ThreadState
+from .task import Block, Kind, NoReturn, Process, Thread, ThreadState
 
 EXIT_TIMEOUT = 124
 EXIT_DEADLOCK = 125
