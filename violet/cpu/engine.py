@@ -279,9 +279,6 @@ class Cpu:
     def phys_write(self, paddr: int, data: bytes) -> None:
         self.uc.mem_write(paddr, data)
 
-    def close(self) -> None:
-        self.uc.release_handle() if hasattr(self.uc, "release_handle") else None
-
 
 def _check(err: int) -> None:
     if err != uc.UC_ERR_OK:
