@@ -7,7 +7,7 @@ import resource
 import subprocess
 import sys
 
-from harness import RUN_TIMEOUT, run_cli
+from harness import RUN_TIMEOUT, run_cli, same_as_native
 
 
 def _with_few_host_descriptors() -> None:
@@ -78,3 +78,18 @@ def test_timed_out_futex_waits_do_not_stay_queued(guest) -> None:
         queued = sum(len(q) for q in k.futexes.values())
     assert out == f"{n} waits timed out\n".encode()
     assert queued < SWEEP_EVERY // 2
+
+
+def test_mappings_are_bounded_per_process_as_on_linux_and_in_the_kernel(guest, violet) -> None:
+    """Splitting an area page by page stops with ENOMEM at Linux's
+    vm.max_map_count (there was no bound, and each split sorted every
+    mapping: 32000 took over a minute); the kernel's mappings together are
+    bounded too, so forks of a process with 60000 of them fail with ENOMEM
+    rather than copying them without end (about 250 bytes of host memory
+    each)."""
+    got = same_as_native(guest("many_mappings"), violet, ["split", "40000"])
+    assert got.out.splitlines() == [
+        "splits stopped with ENOMEM after about 65530 mappings", "unmap: 0", "map again: ok"]
+    got = run_cli(guest("many_mappings"), ["forks", "30000"], options=["--mem", "64M", "--timeout", "50"])
+    assert got.status == 0, got.report
+    assert got.out == "3 forks, then ENOMEM\n"

@@ -146,7 +146,14 @@ def _new_process(k: Kernel, t: Thread, f: CloneFlag, stack: int, ptid: int, ctid
         space = parent.space
         space.users += 1
     else:
-        space = parent.space.fork()
+        try:
+            space = parent.space.fork()
+        except SyscallError:  # too many mappings in the kernel: undo the table
+            if files is parent.files:
+                files.users -= 1
+            else:
+                files.close_all()
+            raise
     kind = Kind.SYSTEM if parent.kind is Kind.SYSTEM else Kind.WORKER
     child = k._new_process(kind, parent, parent.user, parent.perms, space, files)
     child.cwd, child.umask = parent.cwd, parent.umask

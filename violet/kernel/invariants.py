@@ -13,6 +13,8 @@
    mapping).
 7. The kernel's descriptor count is the number of entries in its file
    tables.
+8. The pool's mapping count is the number of mappings in the address
+   spaces.
 
 A broken invariant is a kernel bug: `check` raises KernelBug naming the
 invariant and the objects involved.
@@ -124,6 +126,12 @@ def violations(k: Kernel) -> list[str]:
     for p in k.procs.values():
         if p.live_count != len(p.live_threads):
             out.append(f"thread count: {p.name}[{p.pid}] counts {p.live_count} live threads but has {len(p.live_threads)}")
+
+    # 8. Mappings.
+    spaces = {id(p.space): p.space for p in k.procs.values() if p.space is not None}
+    mapped = sum(len(s.maps) for s in spaces.values())
+    if mapped != k.pool.mappings:
+        out.append(f"mappings: the pool counts {k.pool.mappings} but the address spaces hold {mapped}")
 
     # 7. Descriptors.
     tables = {id(p.files): p.files for p in k.procs.values() if p.files is not None}

@@ -42,6 +42,10 @@ class FramePool:
         self._write = write
         self.in_use = 0
         self.peak = 0
+        # Mappings in every address space together, and how many there may
+        # be: each costs host memory and fork copies them all (space.py).
+        self.mappings = 0
+        self.max_mappings = max(1 << 18, nframes)
         # Frames that may hold translated code: recycling one needs a flush.
         self.code_frames: set[int] = set()
         self.on_code_freed: Callable[[], None] = _nothing

@@ -49,6 +49,7 @@ LEAF_SHIFT = 9
 _READ, _WRITE, _FETCH = 16, 17, 18
 
 USER_TOP = 0x7FFF_FFFF_F000
+MAX_MAP_COUNT = 65_530  # mappings in one address space (Linux's vm.max_map_count)
 MMAP_TOP = 0x7F00_0000_0000
 STACK_TOP = 0x7FFF_FFFF_E000
 
@@ -186,6 +187,7 @@ class AddressSpace:
         self.brk_start = 0
         self.brk = 0
         self._last: Mapping | None = None
+        self._counted = 0  # len(maps) as last added to pool.mappings
 
     # Mapping lookup -----------------------------------------------------
 
@@ -211,6 +213,24 @@ class AddressSpace:
         self.maps.sort(key=lambda m: m.start)
         self._starts = [m.start for m in self.maps]
         self._last = None
+        self.pool.mappings += len(self.maps) - self._counted
+        self._counted = len(self.maps)
+
+    def _room(self, n: int) -> None:
+        """ENOMEM unless n more mappings fit: MAX_MAP_COUNT in this space,
+        the pool's limit in the kernel (Linux fails a split the same way)."""
+        if len(self.maps) + n > MAX_MAP_COUNT or self.pool.mappings + n > self.pool.max_mappings:
+            raise SyscallError(errno.ENOMEM, "too many mappings")
+
+    def _overlapping(self, start: int, end: int) -> list[Mapping]:
+        """The mappings that meet [start, end), in order: O(log n + found)."""
+        i = max(0, bisect_right(self._starts, start) - 1)
+        out = []
+        while i < len(self.maps) and self.maps[i].start < end:
+            if self.maps[i].end > start:
+                out.append(self.maps[i])
+            i += 1
+        return out
 
     # The fill hook --------------------------------------------------------
 
@@ -319,8 +339,13 @@ class AddressSpace:
 
     def add(self, m: Mapping) -> Mapping:
         """Insert a mapping over a range the caller has made empty."""
-        self.maps.append(m)
-        self._reindex()
+        self._room(1)
+        i = bisect_right(self._starts, m.start)
+        self.maps.insert(i, m)
+        self._starts.insert(i, m.start)
+        self._last = None
+        self.pool.mappings += 1
+        self._counted += 1
         return m
 
     def find_free(self, length: int, hint: int = 0, top: int = MMAP_TOP) -> int:
@@ -361,37 +386,52 @@ class AddressSpace:
             obj.hold()
         return self.add(Mapping(start, end, prot, name, obj))
 
+    def _carve_at(self, start: int, end: int) -> tuple[int, int]:
+        """Split mappings so that [start, end) is a union of whole ones:
+        maps[i:j].  Only the two mappings cut are touched, and the index is
+        kept in order by insertion (no sort): O(log n) and two inserts."""
+        maps, starts = self.maps, self._starts
+        i = max(0, bisect_right(starts, start) - 1)
+        while i < len(maps) and maps[i].end <= start:
+            i += 1
+        j = i
+        while j < len(maps) and maps[j].start < end:
+            j += 1
+        if i == j:
+            return i, j
+        first, last = maps[i], maps[j - 1]
+        self._room((first.start < start) + (last.end > end))
+        if last.end > end:
+            maps.insert(j, last.split_at(end))
+            starts.insert(j, end)
+        if first.start < start:
+            maps.insert(i + 1, first.split_at(start))
+            starts.insert(i + 1, start)
+            i, j = i + 1, j + 1
+        self._last = None
+        self.pool.mappings += len(maps) - self._counted
+        self._counted = len(maps)
+        return i, j
+
     def _carve(self, start: int, end: int) -> list[Mapping]:
         """Split mappings so that [start, end) is a union of whole ones; return them."""
-        out = []
-        changed = False
-        for m in list(self.maps):
-            if m.end <= start or m.start >= end:
-                continue
-            if m.start < start:
-                tail = m.split_at(start)
-                self.maps.append(tail)
-                changed = True
-                m = tail
-            if m.end > end:
-                self.maps.append(m.split_at(end))
-                changed = True
-            out.append(m)
-        if changed:
-            self._reindex()
-        return out
+        i, j = self._carve_at(start, end)
+        return self.maps[i:j]
 
     def unmap(self, start: int, length: int) -> None:
         """munmap(2): remove mappings and frames in [start, start+length)."""
         end = start + length
-        doomed = self._carve(start, end)
-        if not doomed:
+        i, j = self._carve_at(start, end)
+        if i == j:
             return
-        for m in doomed:
-            self.maps.remove(m)
+        for m in self.maps[i:j]:
             if m.obj is not None:
                 m.obj.drop()
-        self._reindex()
+        del self.maps[i:j]
+        del self._starts[i:j]
+        self._last = None
+        self.pool.mappings -= j - i
+        self._counted = len(self.maps)
         self.clear_ptes(start, end)
 
     def _leaves_in(self, start: int, end: int) -> list[tuple[int, int, int]]:
@@ -449,9 +489,7 @@ class AddressSpace:
         """mprotect(2).  ENOMEM if part of the range is unmapped."""
         end = start + length
         covered = start
-        for m in self.maps:
-            if m.end <= covered or m.start >= end:
-                continue
+        for m in self._overlapping(start, end):
             if m.start > covered:
                 break
             covered = m.end
@@ -552,9 +590,13 @@ class AddressSpace:
 
     def fork(self) -> AddressSpace:
         """A copy-on-write copy: mappings copied, leaves shared by reference."""
+        if self.pool.mappings + len(self.maps) > self.pool.max_mappings:
+            raise SyscallError(errno.ENOMEM, "too many mappings")
         child = AddressSpace(self.pool)
         child.maps = [m.copy() for m in self.maps]
         child._starts = list(self._starts)
+        child._counted = len(child.maps)
+        self.pool.mappings += child._counted
         for li, leaf in self.leaves.items():
             leaf.refs += 1
             child.leaves[li] = leaf
@@ -575,6 +617,8 @@ class AddressSpace:
         self.maps.clear()
         self._starts.clear()
         self._last = None
+        self.pool.mappings -= self._counted
+        self._counted = 0
         self.tlb_stale = True
 
     # Kernel access to guest memory --------------------------------------
