@@ -70,6 +70,32 @@ class HostFile(OpenFile):
             self._dirpos = off
         return pos
 
+    def data_ranges(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The parts of [start, end) that hold data, holes left out
+        (SEEK_DATA, SEEK_HOLE); the whole range where the host cannot
+        tell.  The file offset the guest sees is left as it was."""
+        here = os.lseek(self.fd, 0, os.SEEK_CUR)
+        out: list[tuple[int, int]] = []
+        try:
+            pos = start
+            while pos < end:
+                try:
+                    lo = os.lseek(self.fd, pos, os.SEEK_DATA)
+                except OSError as e:
+                    if e.errno == errno.ENXIO:  # only a hole is left
+                        break
+                    return [(start, end)]
+                if lo >= end:
+                    break
+                hi = min(end, os.lseek(self.fd, lo, os.SEEK_HOLE))
+                out.append((lo, hi))
+                pos = hi
+        except OSError:
+            return [(start, end)]
+        finally:
+            os.lseek(self.fd, here, os.SEEK_SET)
+        return out
+
     def stat(self) -> os.stat_result:
         try:
             return os.fstat(self.fd)

@@ -120,8 +120,12 @@ class Vfs:
             host, shown = host_interp, name
         raise LoadError(shown, "too many levels of #! interpreters")
 
-    def read_program(self, host: str, shown: str) -> elf.ElfImage:
-        """Read and check an executable; LoadError (126) when unfit."""
+    def read_program(self, host: str, shown: str, limit: int | None = None) -> elf.ElfImage:
+        """Read and check an executable; LoadError (126) when unfit.
+
+        Only what the loader uses is read (elf.extent), and not more than
+        `limit` bytes (the kernel's memory): ENOMEM past it.
+        """
         try:
             st = os.stat(host)
         except OSError as e:
@@ -134,7 +138,12 @@ class Vfs:
             raise LoadError(shown, "permission denied (not executable)", err=errno.EACCES)
         try:
             with open(host, "rb") as f:
-                data = f.read()
+                fd = f.fileno()
+                need = elf.extent(lambda off, n: os.pread(fd, n, off), st.st_size)
+                if limit is not None and need > limit:
+                    raise LoadError(shown, "too large: its loadable segments do not fit the kernel's memory",
+                                    err=errno.ENOMEM)
+                data = os.pread(fd, need, 0)
         except OSError as e:
             raise LoadError(shown, os.strerror(e.errno or errno.EACCES), err=e.errno or errno.EACCES) from None
         return elf.parse(shown, data)

@@ -298,7 +298,7 @@ class Kernel:
         host_path, shown, args = self.vfs.follow_scripts(host_path, path, args)
         if shown != path:
             guest_path = self.vfs.guest_path(host_path)
-        image = self.vfs.read_program(host_path, shown)
+        image = self.vfs.read_program(host_path, shown, self.pool.nframes << 12)
 
         space = AddressSpace(self.pool)
         files = FdTable(self.descriptors)

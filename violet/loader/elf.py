@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
+from typing import Callable
 
 from ..errors import LoadError, SyscallError
 from ..mm.space import PAGE, STACK_TOP, AddressSpace, Prot, page_down, page_up
@@ -59,6 +60,29 @@ class ElfImage:
     phdr_vaddr: int | None
     exec_stack: bool
     data: bytes
+
+
+def extent(read: Callable[[int, int], bytes], size: int) -> int:
+    """How much of a file of `size` bytes `parse` needs: up to the end of
+    the program headers and of every PT_LOAD and PT_INTERP segment's file
+    bytes, never the sections after them (debug information, or a sparse
+    file's gigabytes).  A file that is no usable ELF needs only its first
+    64 bytes (parse then says why).  `read(offset, n)` reads the file."""
+    head = read(0, 64)
+    if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2 or head[5] != 1:
+        return min(size, 64)
+    phoff = struct.unpack_from("<Q", head, 32)[0]
+    phentsize, phnum = struct.unpack_from("<HH", head, 54)
+    table_end = phoff + phnum * 56
+    if phentsize != 56 or phnum == 0 or table_end > size:
+        return min(size, max(64, table_end))
+    table = read(phoff, phnum * 56)
+    end = table_end
+    for i in range(len(table) // 56):
+        ptype, _flags, off, _vaddr, _paddr, filesz = struct.unpack_from("<IIQQQQ", table, 56 * i)
+        if ptype in (PT_LOAD, PT_INTERP):
+            end = max(end, off + filesz)
+    return min(size, end)
 
 
 def parse(path: str, data: bytes) -> ElfImage:

@@ -27,7 +27,7 @@ from ..kernel.perms import Right
 from ..kernel.signals import SIGPIPE, SIGSEGV, Info, send_thread
 from ..kernel.task import Block, NoReturn
 from ..loader import elf
-from ..mm.space import Mapping, Prot
+from ..mm.space import PAGE, Mapping, Prot
 from .proc import s32
 from .table import Support, syscall
 
@@ -849,11 +849,30 @@ def map_file(k: Kernel, t: Thread, start: int, length: int, prot: Prot, shared: 
     if shared and prot & Prot.WRITE:
         raise SyscallError(errno.ENODEV, "shared writable file mappings are not supported")
     space = _space(t)
+    todo = max(0, min(length, f.stat().st_size - offset))  # the file's bytes inside the mapping
     m = space.map_anon(start, length, prot, name=f.name)
-    data = f.pread(length, offset)
-    if data:
-        space.write(start, data, force=True)
+    try:
+        # Only the file's data (a sparse file's holes are skipped), a piece
+        # at a time, so a huge file never sits in host memory whole; pages
+        # of zeros stay demand-zero.
+        for lo, hi in f.data_ranges(offset, offset + todo):
+            pos = lo
+            while pos < hi:
+                data = f.pread(min(hi - pos, _MAP_CHUNK), pos)
+                if not data:
+                    break
+                for at in range(0, len(data) if data.count(0) != len(data) else 0, PAGE):
+                    page = data[at : at + PAGE]
+                    if page.count(0) != len(page):
+                        space.write(start + (pos - offset) + at, page, force=True)
+                pos += len(data)
+    except SyscallError:
+        space.unmap(start, length)
+        raise
     return m
+
+
+_MAP_CHUNK = 1 << 20
 
 
 # execve ---------------------------------------------------------------------------
@@ -929,7 +948,7 @@ def _image_for(k: Kernel, t: Thread, host: str, guest: str, argv: list[bytes], d
         new_argv = [interp] + ([arg.strip()] if arg.strip() else []) + [os.fsencode(guest)] + argv[1:]
         return _image_for(k, t, interp_host, interp_guest, new_argv, depth + 1)
     try:
-        image = k.vfs.read_program(host, guest)
+        image = k.vfs.read_program(host, guest, k.pool.nframes << 12)
     except LoadError as e:
         raise SyscallError(e.errno, e.reason) from None
     return image, argv
