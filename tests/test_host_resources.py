@@ -121,3 +121,18 @@ def test_a_huge_sparse_file_is_mapped_and_exec_d_by_its_data_alone(guest, tmp_pa
         assert proc.returncode == 0
         peak_kib = int(proc.stderr.decode().split("peak ")[-1])
         assert peak_kib < 256 * 1024, f"{mode}: {peak_kib} KiB"
+
+
+def test_a_fifo_without_its_other_end_never_holds_the_kernel(guest, tmp_path) -> None:
+    """Opening a FIFO (or exec'ing one) waited on the host for its other
+    end, with the whole kernel: --timeout and Ctrl-C could not end it."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o755)
+    for mode, line in (("read", "open for reading: ok, read: 0"), ("write", "open for writing: ENXIO"),
+                       ("exec", "exec: EACCES")):
+        got = run_cli(guest("fifo_open"), [mode, str(fifo)], options=["--timeout", "20"])
+        assert got.out == line + "\n", got.report
+        assert got.status == 0

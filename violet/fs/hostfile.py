@@ -8,7 +8,7 @@ import stat
 import struct
 
 from ..errors import SyscallError
-from .files import O_ACCMODE, O_APPEND, OpenFile
+from .files import O_ACCMODE, O_APPEND, OpenFile, WouldBlock
 
 _DT = {stat.S_IFREG: 8, stat.S_IFDIR: 4, stat.S_IFLNK: 10, stat.S_IFIFO: 1, stat.S_IFSOCK: 12, stat.S_IFCHR: 2, stat.S_IFBLK: 6}
 
@@ -34,6 +34,10 @@ class HostFile(OpenFile):
             raise SyscallError(errno.EBADF)
         try:
             return os.read(self.fd, n)
+        except BlockingIOError:
+            # A FIFO or device with nothing to read (opened non-blocking on
+            # the host, see fileio._open): the calling thread waits for it.
+            raise WouldBlock(self.fd) from None
         except OSError as e:
             raise _oserr(e) from None
 

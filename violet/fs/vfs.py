@@ -101,6 +101,8 @@ class Vfs:
         its optional argument and the script's path first)."""
         for _ in range(4):
             try:
+                if not stat.S_ISREG(os.stat(host).st_mode):  # read_program says why (a FIFO's open would block)
+                    return host, shown, argv
                 with open(host, "rb") as f:
                     head = f.read(256)
             except OSError:

@@ -372,7 +372,12 @@ def _open(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int) ->
     host = _path(k, t, dirfd, addr, follow=not flags & O_NOFOLLOW)
     hflags = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY | O_NOFOLLOW)
     try:
-        fd = os.open(host, hflags | os.O_CLOEXEC, mode & ~t.process.umask & 0o7777)
+        # Never blocking on the host: opening a FIFO would wait there for
+        # its other end, holding the whole kernel (and --timeout) for ever.
+        # Regular files ignore the flag; a FIFO or device read with nothing
+        # there blocks the calling thread instead (HostFile.read), and a
+        # FIFO opened for writing without a reader is ENXIO.
+        fd = os.open(host, hflags | os.O_CLOEXEC | os.O_NONBLOCK, mode & ~t.process.umask & 0o7777)
     except OSError as e:
         raise _oserr(e) from None
     if fd >= _host_fd_ceiling():
@@ -928,6 +933,8 @@ def _execve(k: Kernel, t: Thread, dirfd: int, path: int, argv_p: int, envp_p: in
 def _image_for(k: Kernel, t: Thread, host: str, guest: str, argv: list[bytes], depth: int):  # type: ignore[no-untyped-def]
     """The ELF image to run for `host`, following #! lines (up to 4 deep)."""
     try:
+        if not st.S_ISREG(os.stat(host).st_mode):  # a FIFO's open would block the kernel
+            raise SyscallError(errno.EACCES)
         with open(host, "rb") as fh:
             head = fh.read(256)
     except FileNotFoundError:
