@@ -42,3 +42,16 @@ def test_a_descriptor_acts_on_its_file_not_on_what_its_path_names_now(guest, tmp
     assert got.out == line + "\n", got.report
     assert got.status == 0, got.report
     assert "host-only-file" not in got.out
+
+
+def test_the_host_proc_of_violet_itself_is_out_of_reach_even_with_the_host_root(guest) -> None:
+    """//proc/self is the host's /proc/self, Violet's own process: a guest
+    read its environment (secrets included) and opened its memory for
+    writing, from where every right and budget could be undone."""
+    got = run_cli(guest("host_proc_self"), env={"PATH": "/usr/bin:/bin", "HOME": "/", "TERM": "dumb"})
+    assert got.out.splitlines() == [
+        "//proc/self/environ: EACCES",
+        "//proc/self/mem: EACCES",
+        "/./proc/thread-self/mem: EACCES",
+        "readlink //proc/self: EACCES",
+    ], got.report

@@ -17,6 +17,16 @@ from ..loader import elf
 MAX_LINKS = 40
 
 
+def _violet_itself(name: str) -> bool:
+    """`name` in the host's /proc is this Violet process or one of its
+    threads: its memory, environment and descriptors are the kernel's own,
+    never the guest's, even with the host's root (the guest's /proc is
+    procfs.py; other spellings of the path reach the host's)."""
+    if name in ("self", "thread-self"):
+        return True
+    return name.isdigit() and os.path.isdir(f"/proc/{os.getpid()}/task/{name}")
+
+
 class Vfs:
     def __init__(self, root: str = "/") -> None:
         real = os.path.realpath(root)
@@ -68,6 +78,8 @@ class Vfs:
             if not last and not os.path.isdir(here):
                 raise SyscallError(errno.ENOTDIR if os.path.exists(here) else errno.ENOENT)
             done.append(c)
+        if self.root == "/" and len(done) >= 2 and done[0] == "proc" and _violet_itself(done[1]):
+            raise SyscallError(errno.EACCES)
         return os.path.join(self.root, *done)
 
     def guest_path(self, host: str) -> str:
