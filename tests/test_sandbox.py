@@ -55,3 +55,25 @@ def test_the_host_proc_of_violet_itself_is_out_of_reach_even_with_the_host_root(
         "/./proc/thread-self/mem: EACCES",
         "readlink //proc/self: EACCES",
     ], got.report
+
+
+@pytest.mark.parametrize("same_user", [True, False])
+def test_another_users_environment_and_maps_are_not_readable_in_proc(guest, same_user) -> None:
+    """Two applications in one kernel: the second reads the first's
+    /proc/PID/environ (where secrets live) and maps only when both run as
+    the same user, as Linux's ptrace access check; status stays public."""
+    from violet import Kernel
+    from violet.kernel.perms import User
+
+    out = bytearray()
+    k = Kernel(stdout=out, stderr=bytearray(), quiet=True)
+    with k:
+        owner = k.spawn([str(guest("proc_peek")), "wait"], env={"SECRET": "hunter2"}, user=User(1000, "alice", 1000))
+        reader = User(1000, "alice", 1000) if same_user else User(1001, "bob", 1001)
+        k.spawn([str(guest("proc_peek")), str(owner.pid)], user=reader)
+        k.run(timeout=0.5)
+    lines = out.decode().splitlines()
+    if same_user:
+        assert lines == ["environ: read", "maps: read", "status: read"]
+    else:
+        assert lines == ["environ: EACCES", "maps: EACCES", "status: read"]

@@ -107,6 +107,10 @@ def proc_file(k: Kernel, t: Thread, path: str) -> BytesInput | None:
             raise SyscallError(errno.ENOENT)
     elif who == "thread-self":
         th = t
+    if what in ("environ", "maps") and p.user.uid != t.process.user.uid and t.process.user.uid != 0:
+        # As Linux's ptrace_may_access: another user's environment (its
+        # secrets) and memory layout are not for reading.
+        raise SyscallError(errno.EACCES)
     if what == "status":
         data = _status(k, p, th)
     elif what == "cmdline":
