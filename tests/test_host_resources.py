@@ -163,3 +163,18 @@ def test_open_directories_are_read_from_the_host_not_held_whole(guest, tmp_path)
     proc, peak_kib = _violet_with_peak(["--timeout", "50", str(guest("dir_fds")), str(big), "100"])
     assert proc.stdout.decode() == line + "\n", proc.stderr.decode(errors="replace")
     assert peak_kib < 200 * 1024, peak_kib
+
+
+def test_ended_processes_keep_only_what_the_history_shows(guest) -> None:
+    """Every process stays in Kernel.history; each kept its 65 signal
+    dispositions (about 7 KiB) after it ended, so a fork-and-wait loop (a
+    shell running commands) grew the kernel by 11 KiB a command."""
+    from violet import Kernel
+
+    k = Kernel(stdout=bytearray(), stderr=bytearray(), quiet=True)
+    with k:
+        k.spawn([str(guest("deep_chain")), "50"])
+        assert k.run(timeout=60) == 0
+    ended = [p for p in k.history if p is not k.init]
+    assert len(ended) == 51
+    assert all(p.sig is None and p.space is None and p.files is None for p in ended)

@@ -156,6 +156,9 @@ def _teardown(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
         if p.space.users == 0:
             p.space.release()
         p.space = None
+    # Its dispositions (65 actions, about 7 KiB) are of no use any more;
+    # the process itself stays in the kernel's history.
+    p.sig = None
     k.events.emit("exit", proc=p, status=wait_status, reason=reason)
 
 
