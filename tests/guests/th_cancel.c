@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "th_proc.h"
 
 static volatile int ready, cleaned, target_tid;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -103,23 +104,6 @@ static void *disabled_then_enabled(void *arg) {
     pthread_testcancel();
     pthread_cleanup_pop(0);
     return NULL;
-}
-
-/* Wait until thread `tid` of this process is asleep in the kernel. */
-static void wait_until_sleeping(int tid) {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-    for (;;) {
-        FILE *f = fopen(path, "r");
-        if (f) {
-            size_t n = fread(buf, 1, sizeof buf - 1, f);
-            fclose(f);
-            buf[n] = 0;
-            if (strstr(buf, "State:\tS"))
-                return;
-        }
-        sched_yield();
-    }
 }
 
 /* Run fn in a thread, cancel it (once it blocks, if `blocks`), join it. */

@@ -8,20 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "th_proc.h"
 
 static char *self;
-
-static int threads_of_self(void) {
-    char buf[2048];
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *p = strstr(buf, "Threads:");
-    return p ? atoi(p + 8) : -1;
-}
 
 static void *spinner(void *arg) {
     (void)arg;

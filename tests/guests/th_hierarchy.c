@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "violet.h"
+#include "th_proc.h"
 
 static volatile int c_word;          /* C's clear-child-tid word: C's tid until it ends */
 static volatile int c_tid, c_ready, c_creator;
@@ -26,23 +27,6 @@ static int a_tid, b_tid;
 
 static long futex(volatile int *addr, int op, int val) {
     return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
-}
-
-/* Wait until thread `tid` of this process is asleep in the kernel. */
-static void wait_until_sleeping(int tid) {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
-    for (;;) {
-        FILE *f = fopen(path, "r");
-        if (f) {
-            size_t n = fread(buf, 1, sizeof buf - 1, f);
-            fclose(f);
-            buf[n] = 0;
-            if (strstr(buf, "State:\tS"))
-                return;
-        }
-        sched_yield();
-    }
 }
 
 static void *thread_c(void *arg) {
