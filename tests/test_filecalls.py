@@ -16,3 +16,16 @@ def test_link_symlink_truncate_times_statfs_fallocate(guest, violet, tmp_path: P
     assert got.out == ref.out, got.report
     assert "readlink: 1 a\n" in got.out and "mtime: 1234567890.000000500\n" in got.out
     assert sorted(p.name for p in (tmp_path / "violet").iterdir()) == ["a"]
+
+
+def test_statx_renameat2_fchmodat(guest, violet, tmp_path: Path) -> None:
+    (tmp_path / "native").mkdir()
+    (tmp_path / "violet").mkdir()
+    ref = run_native(guest("statx_rename"), [str(tmp_path / "native")])
+    got = violet(guest("statx_rename"), [str(tmp_path / "violet")])
+    assert ref.status == 0 and got.status == 0, got.report
+    assert got.out == ref.out, got.report
+    assert "exchange: 0\na holds bravo!\nb holds alpha\n" in got.out
+    assert "noreplace onto existing: -17\n" in got.out  # EEXIST
+    assert "same as stat: ino 1, nlink 1, mtime 1, dev 1\n" in got.out
+    assert not (tmp_path / "violet" / "c").exists()

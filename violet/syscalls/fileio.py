@@ -447,29 +447,68 @@ def pack_stat(s: os.stat_result) -> bytes:
     )
 
 
-def _stat_path(k: Kernel, t: Thread, dirfd: int, addr: int, buf: int, flags: int) -> int:
-    follow = not flags & AT_SYMLINK_NOFOLLOW
+def _stat_of(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int) -> os.stat_result:
+    """What stat, lstat, newfstatat and statx report for (dirfd, path, flags)."""
     if flags & AT_EMPTY_PATH and _space(t).read(addr, 1) == b"\0":
-        return sys_fstat(k, t, dirfd, buf)
+        return _stat_fd(t, dirfd)
+    follow = not flags & AT_SYMLINK_NOFOLLOW
     host = _path(k, t, dirfd, addr, follow)
     try:
-        s = os.stat(host) if follow else os.lstat(host)
+        return os.stat(host) if follow else os.lstat(host)
     except OSError as e:
         raise _oserr(e) from None
-    _space(t).write(buf, pack_stat(s))
+
+
+def _stat_fd(t: Thread, fd: int) -> os.stat_result:
+    s = _files(t).get(fd).stat()
+    if s is None:  # a terminal-like stream with no host file behind it
+        now = time.time()
+        s = os.stat_result((st.S_IFCHR | 0o620, 0, 0, 1, t.process.user.uid, 5, 0, now, now, now))
+    return s
+
+
+def _stat_path(k: Kernel, t: Thread, dirfd: int, addr: int, buf: int, flags: int) -> int:
+    _space(t).write(buf, pack_stat(_stat_of(k, t, dirfd, addr, flags)))
     return 0
 
 
 @syscall("fstat", "file")
 def sys_fstat(k: Kernel, t: Thread, fd: int, buf: int, *_: int) -> int:
-    f = _files(t).get(fd)
-    s = f.stat()
-    if s is None:
-        import time
+    _space(t).write(buf, pack_stat(_stat_fd(t, fd)))
+    return 0
 
-        now = time.time()
-        s = os.stat_result((st.S_IFCHR | 0o620, 0, 0, 1, t.process.user.uid, 5, 0, now, now, now))
-    _space(t).write(buf, pack_stat(s))
+
+STATX_BASIC_STATS = 0x7FF  # type, mode, nlink, uid, gid, atime, mtime, ctime, ino, size, blocks
+AT_STATX_SYNC_TYPE = 0x6000
+
+
+def pack_statx(s: os.stat_result) -> bytes:
+    """struct statx (256 bytes) from a host stat result; no birth time."""
+
+    def ts(name: str, i: int) -> bytes:
+        ns = getattr(s, name, None)
+        if ns is None:
+            ns = int(float(s[i]) * 1e9)
+        return struct.pack("<qI4x", ns // 1_000_000_000, ns % 1_000_000_000)
+
+    head = struct.pack(
+        "<IIQIIIH2xQQQQ",
+        STATX_BASIC_STATS, s.st_blksize or 4096, 0, s.st_nlink, s.st_uid, s.st_gid, s.st_mode & 0xFFFF,
+        s.st_ino, s.st_size, s.st_blocks, 0,
+    )
+    times = ts("st_atime_ns", 7) + bytes(16) + ts("st_ctime_ns", 9) + ts("st_mtime_ns", 8)
+    devs = struct.pack("<IIII", os.major(s.st_rdev), os.minor(s.st_rdev), os.major(s.st_dev), os.minor(s.st_dev))
+    out = head + times + devs
+    return out + bytes(256 - len(out))
+
+
+@syscall("statx", "file", Support.PARTIAL, "basic fields only: no birth time, attributes or mount id")
+def sys_statx(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mask: int, buf: int, *_: int) -> int:
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 | AT_STATX_SYNC_TYPE) or (
+        flags & AT_STATX_SYNC_TYPE
+    ) == AT_STATX_SYNC_TYPE or mask & 0x80000000:
+        raise SyscallError(errno.EINVAL)  # 0x800 is AT_NO_AUTOMOUNT, which changes nothing here
+    _space(t).write(buf, pack_statx(_stat_of(k, t, dirfd, addr, flags)))
     return 0
 
 
@@ -643,6 +682,33 @@ def sys_renameat(k: Kernel, t: Thread, da: int, a: int, db: int, b: int, *_: int
     return _host_call(os.rename, _path(k, t, da, a, False), _path(k, t, db, b, False))
 
 
+RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
+
+
+def _host_renameat2(a: str, b: str, flags: int) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        raise SyscallError(errno.ENOSYS)
+    fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    if fn(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), flags) != 0:
+        raise SyscallError(ctypes.get_errno() or errno.EIO)
+
+
+@syscall("renameat2", "file", Support.PARTIAL, "RENAME_WHITEOUT is refused with EINVAL")
+def sys_renameat2(k: Kernel, t: Thread, da: int, a: int, db: int, b: int, flags: int, *_: int) -> int:
+    if flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) or flags == RENAME_NOREPLACE | RENAME_EXCHANGE:
+        raise SyscallError(errno.EINVAL)
+    _modify(k, t, "rename a file")
+    old, new = _path(k, t, da, a, False), _path(k, t, db, b, False)
+    if not flags:
+        return _host_call(os.rename, old, new)
+    _host_renameat2(old, new, flags)
+    return 0
+
+
 @syscall("link", "file")
 def sys_link(k: Kernel, t: Thread, old: int, new: int, *_: int) -> int:
     _modify(k, t, "link a file")
@@ -814,6 +880,28 @@ def sys_fchmod(k: Kernel, t: Thread, fd: int, mode: int, *_: int) -> int:
     if not isinstance(f, HostFile):
         raise SyscallError(errno.EINVAL)
     return _host_call(os.fchmod, f.fd, mode & 0o7777)
+
+
+def _fchmodat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, flags: int) -> int:
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise SyscallError(errno.EINVAL)
+    _modify(k, t, "change a file's mode")
+    if flags & AT_EMPTY_PATH and _space(t).read(addr, 1) == b"\0":
+        return sys_fchmod(k, t, dirfd, mode)
+    host = _path(k, t, dirfd, addr, not flags & AT_SYMLINK_NOFOLLOW)
+    if flags & AT_SYMLINK_NOFOLLOW and os.path.islink(host):
+        raise SyscallError(errno.EOPNOTSUPP)  # Linux cannot change a symbolic link's mode
+    return _host_call(os.chmod, host, mode & 0o7777)
+
+
+@syscall("fchmodat", "file")
+def sys_fchmodat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, *_: int) -> int:
+    return _fchmodat(k, t, dirfd, addr, mode, 0)
+
+
+@syscall("fchmodat2", "file")
+def sys_fchmodat2(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, flags: int, *_: int) -> int:
+    return _fchmodat(k, t, dirfd, addr, mode, flags)
 
 
 @syscall("ftruncate", "file")

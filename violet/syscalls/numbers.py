@@ -363,6 +363,8 @@ NAMES: dict[int, str] = {
     448: "process_mrelease",
     449: "futex_waitv",
     450: "set_mempolicy_home_node",
+    451: "cachestat",
+    452: "fchmodat2",
 }
 
 NUMBERS: dict[str, int] = {v: k for k, v in NAMES.items()}
