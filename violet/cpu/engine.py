@@ -38,6 +38,11 @@ R8, R9, R10, R11 = x86.UC_X86_REG_R8, x86.UC_X86_REG_R9, x86.UC_X86_REG_R10, x86
 R12, R13, R14, R15 = x86.UC_X86_REG_R12, x86.UC_X86_REG_R13, x86.UC_X86_REG_R14, x86.UC_X86_REG_R15
 RIP, EFLAGS, FS_BASE = x86.UC_X86_REG_RIP, x86.UC_X86_REG_EFLAGS, x86.UC_X86_REG_FS_BASE
 GS_BASE = x86.UC_X86_REG_GS_BASE
+FPCW, MXCSR = x86.UC_X86_REG_FPCW, x86.UC_X86_REG_MXCSR
+
+# The floating-point state of a new Linux process: x87 extended precision,
+# round to nearest, every exception masked; SSE likewise.
+FPCW_INIT, MXCSR_INIT = 0x037F, 0x1F80
 
 # The general registers in the order Linux's sigcontext keeps them.
 GREGS = (R8, R9, R10, R11, R12, R13, R14, R15, RDI, RSI, RBP, RBX, RDX, RAX, RCX, RSP, RIP, EFLAGS)
@@ -121,6 +126,12 @@ class Cpu:
         self._install_hooks()
         self._install_preemption()
         self.context_bytes = int(uclib.uc_context_size(self.handle))
+        # Unicorn's reset leaves the x87 control word and MXCSR at 0: x87
+        # arithmetic rounded to single precision (printf("%.17g", M_PI)
+        # gave 3.1415927410125732) and every exception unmasked.  A new
+        # Linux process starts from the FNINIT/default state instead.
+        self.write(FPCW, FPCW_INIT)
+        self.write(MXCSR, MXCSR_INIT)
         self.pristine: Context | None = None
         pristine = Context(self)
         self.save(pristine)

@@ -445,6 +445,10 @@ def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None
     for reg, value in ((cpu.RSP, frame), (cpu.RIP, act.handler), (cpu.RDI, sig), (cpu.RSI, frame + _INFO_OFF),
                        (cpu.RDX, frame + _UC_OFF), (cpu.RAX, 0), (cpu.EFLAGS, eflags)):
         k.cpu.write(reg, value)
+    # and with the default x87 control word and MXCSR (Linux's
+    # fpu__clear_user_states); sigreturn gives the saved ones back.
+    k.cpu.write(cpu.FPCW, cpu.FPCW_INIT)
+    k.cpu.write(cpu.MXCSR, cpu.MXCSR_INIT)
     k.events.emit("signal", thread=t, sig=sig, handler=act.handler)
 
 
