@@ -14,7 +14,6 @@ import re
 from typing import TYPE_CHECKING
 
 from ..errors import SyscallError
-from ..kernel.perms import right_names
 from ..kernel.task import ProcState, ThreadState
 from .files import BytesInput
 
@@ -55,7 +54,7 @@ def _status(k: Kernel, p: Process, t: Thread | None) -> bytes:
     lines += [
         f"VioletKind:\t{p.kind.value}",
         f"VioletUser:\t{p.user.name}",
-        f"VioletRights:\t{' '.join(right_names(p.perms.rights)) or '-'}",
+        f"VioletRights:\t{' '.join(p.perms.right_tokens()) or '-'}",  # fs.write:/out for a right limited to /out
         f"VioletParent:\t{ppid}",
     ]
     if t is not None:
