@@ -17,3 +17,19 @@ def test_a_handler_starts_with_the_direction_and_trap_flags_clear(guest, violet,
     got = same_as_native(guest("sig_flags"), violet, [mode])
     assert got.out == line + "\n"
     assert got.status == 0
+
+
+def test_sigsuspend_takes_a_signal_pending_before_it_and_restores_the_mask(guest, violet) -> None:
+    """A shell blocks SIGCHLD, sees its jobs still running, then suspends
+    with SIGCHLD unblocked: a SIGCHLD that came in between must end the
+    sigsuspend at once (busybox's `wait` hung for ever), and the handler's
+    return must put back the mask from before the sigsuspend."""
+    got = same_as_native(guest("sigsuspend_mask"), violet)
+    assert got.out == (
+        "pending before: 0\n"
+        "sigsuspend: -1 EINTR, handler ran 1\n"
+        "mask back: SIGUSR1 blocked 1, SIGCHLD blocked 1\n"
+        "child status 3\n"
+        "second sigsuspend: -1, usr1 1, chld 1\n"
+        "after unblocking: chld 2\n"
+    )

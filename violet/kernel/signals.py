@@ -10,14 +10,25 @@ after a call.  rt_sigreturn reads the ucontext back, so a handler that
 rewrites uc_mcontext (the guest libc's thread cancellation rewrites RIP)
 changes where the thread resumes.
 
-A signal interrupts a blocked syscall of the thread that takes it.  When
-the signal is delivered, the call is restarted (RIP back over the syscall
-instruction, RAX its number again) if no handler runs (a stop and continue,
-a signal ignored by then, one another thread took) or if the handler has
-SA_RESTART; otherwise it returns EINTR.  That is Linux's -ERESTARTSYS.
-The calls in `_NO_RESTART` always return EINTR.  Default actions:
-terminate, terminate with core (reported as such in the wait status),
-ignore, stop, continue.
+A signal interrupts a blocked syscall of the thread that takes it, unless
+delivering it would do nothing (ignored, or a default action of ignore or
+continue).  When the signal is delivered, the call ends as Linux's restart
+codes say (`Restart`, which a blocking call attaches to its Block):
+
+- "sys" (-ERESTARTSYS, the default): restarted (RIP back over the syscall
+  instruction, RAX its number again) if no handler runs (a stop and
+  continue, a signal ignored by then) or if the handler has SA_RESTART;
+  otherwise EINTR;
+- "nohand" (-ERESTARTNOHAND: pause, sigsuspend, select, ppoll, poll without
+  a timeout): restarted if no handler runs, EINTR after any handler;
+- "block" (-ERESTART_RESTARTBLOCK: nanosleep, poll with a timeout, a timed
+  futex wait): if no handler runs, restart_syscall(2) resumes the call
+  with what is left of its time; EINTR after any handler;
+- "never": EINTR (sigtimedwait, epoll_wait: Linux gives EINTR even after a
+  stop and continue).
+
+Default actions: terminate, terminate with core (reported as such in the
+wait status), ignore, stop, continue.
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ from __future__ import annotations
 import errno
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from ..cpu import engine as cpu
 from ..errors import SyscallError
@@ -58,19 +69,31 @@ _IGNORE = {SIGCHLD, SIGURG, SIGWINCH}
 _STOP = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
 
-# Calls that return EINTR when a signal interrupts them, handler or not.
-# Linux never restarts epoll_wait and sigtimedwait; it restarts the others
-# when no handler runs, but with what is left of their timeout (restart
-# blocks) or after restoring a mask, which a restart from the start would
-# get wrong: here they return EINTR instead.
-_NO_RESTART = frozenset({
-    "pause", "rt_sigsuspend", "rt_sigtimedwait", "nanosleep", "clock_nanosleep", "poll", "ppoll", "select",
-    "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2",
-})
+# Calls that return EINTR when a signal interrupts them, handler or not,
+# unless their Block says otherwise: Linux never restarts epoll_wait and
+# sigtimedwait, even after a stop and continue.
+_NO_RESTART = frozenset({"rt_sigtimedwait", "epoll_wait", "epoll_pwait", "epoll_pwait2"})
+
+
+@dataclass
+class Restart:
+    """How a blocking call ends when a signal cuts it short (module doc)."""
+
+    kind: str  # "sys", "nohand", "block" or "never"
+    again: Callable[[], int] | None = None  # "block": what restart_syscall runs
+    on_cut: Callable[[], None] | None = None  # when the call is cut short (nanosleep writes *rem)
+
+
+def restartable(blk: Block, restart: Restart) -> Block:
+    """Attach `restart` to a Block a call raises (every Block it raises)."""
+    blk.restart = restart  # type: ignore[attr-defined]
+    return blk
+
 
 # si_code values
-SI_USER, SI_TKILL, SI_KERNEL = 0, -6, 0x80
+SI_USER, SI_QUEUE, SI_TIMER, SI_TKILL, SI_KERNEL = 0, -1, -2, -6, 0x80
 SEGV_MAPERR, SEGV_ACCERR = 1, 2
+ILL_ILLOPN, FPE_INTDIV, BUS_ADRALN, TRAP_BRKPT = 2, 1, 1, 1
 CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 5, 6
 
 
@@ -114,6 +137,26 @@ class Info:
     uid: int = 0
     addr: int = 0
     status: int = 0
+    value: int = 0  # si_value (SI_TIMER, SI_QUEUE)
+    timer: object = None  # the POSIX timer (kernel/timers.py) that sent it
+    overrun: int = 0  # si_overrun, set when a timer's signal is delivered
+
+
+def pop_info(st: SigState, sig: int) -> Info:
+    """The siginfo of a pending sig being taken; a timer's signal re-arms
+    its timer and gets its overrun count."""
+    info = st.infos.pop(sig, None)
+    if info is None:
+        return Info(sig)
+    if info.timer is not None:
+        info.overrun = info.timer.delivered(info)  # type: ignore[attr-defined]
+    return info
+
+
+def discard_info(st: SigState, sig: int) -> None:
+    """A pending sig is thrown away (its action became ignore)."""
+    if sig in st.infos:
+        pop_info(st, sig)
 
 
 @dataclass
@@ -234,12 +277,24 @@ def _interrupt(k: Kernel, t: Thread) -> None:
         ret = blk.retry()
     except SyscallError as err:
         ret = -err.errno
-    except Block:
-        ret = -errno.EINTR
-        t.interrupted = nr
+    except Block as still:
+        ret = cut_short(t, nr, getattr(still, "restart", None) or getattr(blk, "restart", None))
     k.set_result(t, ret)
     t.state = ThreadState.RUNNABLE
     k.make_runnable(t)
+
+
+def cut_short(t: Thread, nr: int, restart: Restart | None) -> int:
+    """t's call `nr` ends because of a signal: -EINTR, which delivery may
+    turn into a restart (`_end_interruption`)."""
+    t.interrupted = nr
+    t.restart = restart
+    if restart is not None and restart.on_cut is not None:
+        try:
+            restart.on_cut()
+        except SyscallError:
+            pass
+    return -errno.EINTR
 
 
 def _continue(k: Kernel, p: Process) -> None:
@@ -268,6 +323,30 @@ def _take(t: Thread) -> int:
     return sig
 
 
+def would_act(t: Thread) -> bool:
+    """t has a pending signal, not blocked, whose delivery would do
+    something: a call that changes the mask for its wait (sigsuspend) must
+    not start waiting then."""
+    p = t.process
+    if p.sig is None:
+        return False
+    ready = (t.sig_pending | p.sig.pending) & ~(t.sigmask & ~UNBLOCKABLE)
+    while ready:
+        sig = (ready & -ready).bit_length()
+        if not _ignored(p.sig.actions[sig], sig):
+            return True
+        ready &= ready - 1
+    return False
+
+
+def _restore_saved_mask(t: Thread) -> None:
+    """A call that swapped the mask for its wait returns with no handler
+    run: its caller's mask comes back (a handler's frame restores it
+    otherwise)."""
+    if t.saved_sigmask is not None and t.block is None and t.state is ThreadState.RUNNABLE:
+        t.sigmask, t.saved_sigmask = t.saved_sigmask, None
+
+
 def deliver_pending(k: Kernel, t: Thread) -> None:
     """Before t returns to user mode: act on its deliverable signals, and
     restart or end the syscall a signal interrupted."""
@@ -275,12 +354,13 @@ def deliver_pending(k: Kernel, t: Thread) -> None:
     if p.sig is None or not ((t.sig_pending | p.sig.pending) & ~(t.sigmask & ~UNBLOCKABLE)):
         if t.interrupted >= 0:
             _end_interruption(k, t, None)
+        _restore_saved_mask(t)
         return
     while t.alive and t.state is ThreadState.RUNNABLE and t.block is None:
         sig = _take(t)
         if not sig:
             break
-        info = p.sig.infos.pop(sig, Info(sig))
+        info = pop_info(p.sig, sig)
         act = p.sig.actions[sig]
         if act.handler == SIG_IGN:
             continue
@@ -299,21 +379,31 @@ def deliver_pending(k: Kernel, t: Thread) -> None:
         setup_frame(k, t, sig, act, info)
     if t.interrupted >= 0 and t.alive:
         _end_interruption(k, t, None)
+    _restore_saved_mask(t)
 
 
 def _end_interruption(k: Kernel, t: Thread, handler: Action | None) -> None:
     """t's blocked call was cut short with EINTR (see `_interrupt`): restart
-    it if no handler runs (handler None) or the handler has SA_RESTART,
-    unless the call is in _NO_RESTART.  Nothing to do if no call was cut."""
+    it or leave it EINTR as its Restart kind says (module doc), given the
+    handler about to run (None: none runs).  Nothing to do if no call was cut."""
     nr, t.interrupted = t.interrupted, -1
-    if nr < 0 or (handler is not None and not handler.flags & SA_RESTART):
+    how, t.restart = t.restart, None
+    if nr < 0:
         return
     from ..syscalls.table import name_of
 
-    if name_of(nr) in _NO_RESTART:
+    kind = how.kind if isinstance(how, Restart) else "never" if name_of(nr) in _NO_RESTART else "sys"
+    if kind == "never" or (handler is not None and (kind != "sys" or not handler.flags & SA_RESTART)):
         return
+    if kind == "block":
+        assert isinstance(how, Restart)
+        t.restart_fn = how.again
+        nr = RESTART_SYSCALL
     k.set_reg(t, cpu.RIP, k.get_reg(t, cpu.RIP) - 2)
     k.set_reg(t, cpu.RAX, nr)
+
+
+RESTART_SYSCALL, NR_RT_SIGSUSPEND, NR_PPOLL, NR_PSELECT6 = 219, 130, 271, 270
 
 
 def _stop(k: Kernel, p: Process, sig: int) -> None:
@@ -329,6 +419,7 @@ def _stop(k: Kernel, p: Process, sig: int) -> None:
             _interrupt(k, t)
         if t.alive and t.state is ThreadState.RUNNABLE and t.block is None:
             _end_interruption(k, t, None)
+            _restore_saved_mask(t)
             k.block(t, Block("stopped", _stopped_retry(k, t), key=("stopped", p.pid)))
     exits.notify_parent(k, p, "stopped", sig)
 
@@ -344,7 +435,7 @@ def _stopped_retry(k: Kernel, t: Thread):  # type: ignore[no-untyped-def]
     return retry
 
 
-def send_fault(k: Kernel, t: Thread, sig: int, addr: int | None, what: str) -> bool:
+def send_fault(k: Kernel, t: Thread, sig: int, addr: int | None, what: str, code: int | None = None) -> bool:
     """A synchronous fault in t.  True if a handler will run; False = fatal."""
     p = t.process
     if p.sig is None:
@@ -352,7 +443,8 @@ def send_fault(k: Kernel, t: Thread, sig: int, addr: int | None, what: str) -> b
     act = p.sig.actions[sig]
     if act.handler in (SIG_DFL, SIG_IGN) or t.sigmask & bit(sig):
         return False
-    code = SEGV_ACCERR if "protected" in what else SEGV_MAPERR if sig == SIGSEGV else SI_KERNEL
+    if code is None:
+        code = SEGV_ACCERR if "protected" in what else SEGV_MAPERR if sig == SIGSEGV else SI_KERNEL
     setup_frame(k, t, sig, act, Info(sig, code, addr=addr or 0))
     return True
 
@@ -374,7 +466,10 @@ _EFLAGS_TF, _EFLAGS_DF, _EFLAGS_RF = 0x100, 0x400, 0x10000
 def _siginfo(info: Info) -> bytes:
     body = bytearray(128)
     struct.pack_into("<iii", body, 0, info.signo, 0, info.code)
-    if info.signo in (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) and info.code > 0:
+    if info.code == SI_TIMER:
+        timer = info.timer
+        struct.pack_into("<iiQ", body, 16, getattr(timer, "id", 0), info.overrun, info.value)
+    elif info.signo in (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP) and info.code > 0:
         struct.pack_into("<Q", body, 16, info.addr)
     elif info.signo == SIGCHLD:
         struct.pack_into("<iIi", body, 16, info.pid, info.uid, info.status)
@@ -413,14 +508,17 @@ def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None
     fx_at = (sp - _FX_SIZE) & ~63
     frame = ((fx_at - _FRAME_SIZE) & ~15) - 8
 
+    # The mask rt_sigreturn restores: the one a sigsuspend (ppoll, pselect6)
+    # replaced for its wait, else the current one.
+    old_mask = t.sigmask if t.saved_sigmask is None else t.saved_sigmask
     mctx = bytearray(256)
     struct.pack_into("<18Q", mctx, 0, *[r & 0xFFFFFFFFFFFFFFFF for r in regs])
     struct.pack_into("<HHHH", mctx, 144, 0x33, 0, 0, 0x2B)  # cs, gs, fs, ss
-    struct.pack_into("<QQQQQ", mctx, 152, 0, 14 if sig == SIGSEGV else 0, t.sigmask, info.addr, fx_at)
+    struct.pack_into("<QQQQQ", mctx, 152, 0, 14 if sig == SIGSEGV else 0, old_mask, info.addr, fx_at)
     uc = bytearray(_UCONTEXT_SIZE)
     struct.pack_into("<QQQiiQ", uc, 0, 0x6, 0, alt_sp, (SS_ONSTACK if on_alt else alt_flags), 0, alt_size)
     uc[_MCTX_OFF : _MCTX_OFF + 256] = mctx
-    struct.pack_into("<Q", uc, _SIGMASK_OFF, t.sigmask)
+    struct.pack_into("<Q", uc, _SIGMASK_OFF, old_mask)
     body = struct.pack("<Q", act.restorer) + bytes(uc) + _siginfo(info)
     try:
         p.space.write(fx_at, _fxsave(k, t))
@@ -433,6 +531,7 @@ def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None
         exits.kill_process(k, p, SIGSEGV, "bad signal stack", core=True)
         return
 
+    t.saved_sigmask = None
     if not act.flags & SA_NODEFER:
         t.sigmask |= bit(sig)
     t.sigmask |= act.mask

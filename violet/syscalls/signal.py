@@ -1,5 +1,5 @@
 """Signal calls: rt_sigaction, rt_sigprocmask, rt_sigreturn, rt_sigpending,
-rt_sigsuspend, rt_sigtimedwait, sigaltstack, pause."""
+rt_sigsuspend, rt_sigtimedwait, sigaltstack, pause, restart_syscall."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def sys_rt_sigaction(k: Kernel, t: Thread, signo: int, act: int, old: int, size:
             st.pending &= ~sig.bit(signo)
             for th in t.process.threads:
                 th.sig_pending &= ~sig.bit(signo)
+            sig.discard_info(st, signo)
     return 0
 
 
@@ -93,21 +94,42 @@ def sys_rt_sigsuspend(k: Kernel, t: Thread, mask: int, size: int, *_: int) -> in
     saved = t.sigmask
     t.sigmask = new
 
-    def retry() -> int:
-        raise Block("sigsuspend", retry)
+    # -ERESTARTNOHAND: restarted (with the caller's mask back, then the
+    # new one again) when no handler runs, as after a stop and continue.
+    restart = sig.Restart("nohand")
 
-    # The EINTR delivery path restores nothing: the handler's frame records
-    # the suspended mask, so the saved one is put back when it returns.
+    def retry() -> int:
+        raise sig.restartable(Block("sigsuspend", retry), restart)
+
+    # The handler's frame records the caller's mask (saved_sigmask), so
+    # rt_sigreturn puts it back.  A signal already pending and unblocked by
+    # the new mask ends the call at once, as on Linux: waiting for another
+    # could wait for ever (a shell's wait loop blocks SIGCHLD, then suspends).
     t.saved_sigmask = saved
-    raise Block("sigsuspend", retry)
+    if sig.would_act(t):
+        return sig.cut_short(t, sig.NR_RT_SIGSUSPEND, restart)
+    raise sig.restartable(Block("sigsuspend", retry), restart)
 
 
 @syscall("pause", "signal")
 def sys_pause(k: Kernel, t: Thread, *_: int) -> int:
-    def retry() -> int:
-        raise Block("pause", retry)
+    restart = sig.Restart("nohand")
 
-    raise Block("pause", retry)
+    def retry() -> int:
+        raise sig.restartable(Block("pause", retry), restart)
+
+    raise sig.restartable(Block("pause", retry), restart)
+
+
+@syscall("restart_syscall", "signal")
+def sys_restart_syscall(k: Kernel, t: Thread, *_: int) -> int:
+    """Resume a call a stop (or a signal whose delivery did nothing) cut
+    short, with what was left of its time (Linux's restart_block).  With
+    nothing to resume, EINTR, as Linux's do_no_restart_syscall."""
+    fn, t.restart_fn = t.restart_fn, None
+    if fn is None:
+        raise SyscallError(errno.EINTR)
+    return fn()
 
 
 @syscall("rt_sigtimedwait", "signal")
@@ -130,7 +152,7 @@ def sys_rt_sigtimedwait(k: Kernel, t: Thread, setp: int, info: int, timeout: int
                 t.sig_pending &= ~sig.bit(signo)
             else:
                 st.pending &= ~sig.bit(signo)
-            inf = st.infos.pop(signo, sig.Info(signo))
+            inf = sig.pop_info(st, signo)
             if info:
                 space.write(info, sig._siginfo(inf))
             return signo
