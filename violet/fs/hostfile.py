@@ -1,4 +1,10 @@
-"""Files and directories of the sandbox root, opened on the host."""
+"""Files and directories of the sandbox root, opened on the host.
+
+While a file is mapped shared somewhere in the kernel, its page cache
+(violet/mm/pagecache.py) holds the pages written through mappings: reads
+here lay those pages over what the host file gives, writes and truncations
+reach the cached pages as well as the host file.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import stat
 import struct
 
 from ..errors import SyscallError
+from ..mm import pagecache
 from .files import O_ACCMODE, O_APPEND, OpenFile, WouldBlock
 
 _DT = {stat.S_IFREG: 8, stat.S_IFDIR: 4, stat.S_IFLNK: 10, stat.S_IFIFO: 1, stat.S_IFSOCK: 12, stat.S_IFCHR: 2, stat.S_IFBLK: 6}
@@ -42,11 +49,35 @@ class HostFile(OpenFile):
         self.host_path = host_path
         self._dir: list[bytes] | None = None
         self._dirpos = 0
+        self._key: tuple[int, int] | None = None
+
+    def file_key(self) -> tuple[int, int]:
+        """(st_dev, st_ino): what names the file, whatever path opened it."""
+        if self._key is None:
+            st = self.stat()
+            self._key = (st.st_dev, st.st_ino)
+        return self._key
+
+    def _caches(self) -> list[pagecache.PageCache]:
+        """The page caches of this file (empty unless it is mapped shared)."""
+        if not pagecache.any_cached():
+            return []
+        try:
+            return pagecache.caches_for(self.file_key())
+        except SyscallError:
+            return []
 
     def read(self, n: int) -> bytes:
         if not self.readable:
             raise SyscallError(errno.EBADF)
         try:
+            caches = self._caches()
+            if caches:
+                pos = os.lseek(self.fd, 0, os.SEEK_CUR)
+                data = os.read(self.fd, n)
+                for c in caches:
+                    data = c.overlay(data, pos)
+                return data
             return os.read(self.fd, n)
         except BlockingIOError:
             # A FIFO or device with nothing to read (opened non-blocking on
@@ -57,25 +88,41 @@ class HostFile(OpenFile):
 
     def pread(self, n: int, off: int) -> bytes:
         try:
-            return os.pread(self.fd, n, off)
+            data = os.pread(self.fd, n, off)
         except OSError as e:
             raise _oserr(e) from None
+        for c in self._caches():
+            data = c.overlay(data, off)
+        return data
 
     def write(self, data: bytes) -> int:
         if not self.writable:
             raise SyscallError(errno.EBADF)
+        pos = 0
         try:
+            caches = self._caches()
             if self.flags & O_APPEND:
-                os.lseek(self.fd, 0, os.SEEK_END)
-            return os.write(self.fd, data)
+                pos = os.lseek(self.fd, 0, os.SEEK_END)
+            elif caches:
+                pos = os.lseek(self.fd, 0, os.SEEK_CUR)
+            n = os.write(self.fd, data)
         except OSError as e:
             raise _oserr(e) from None
+        for c in caches:
+            c.update(pos, data[:n])
+        return n
 
     def pwrite(self, data: bytes, off: int) -> int:
         try:
-            return os.pwrite(self.fd, data, off)
+            caches = self._caches()
+            if caches and self.flags & O_APPEND:  # Linux's pwrite appends on an O_APPEND file
+                off = os.fstat(self.fd).st_size
+            n = os.pwrite(self.fd, data, off)
         except OSError as e:
             raise _oserr(e) from None
+        for c in caches:
+            c.update(off, data[:n])
+        return n
 
     def seek(self, off: int, whence: int) -> int:
         if whence not in (0, 1, 2, 3, 4):
@@ -91,7 +138,11 @@ class HostFile(OpenFile):
     def data_ranges(self, start: int, end: int) -> list[tuple[int, int]]:
         """The parts of [start, end) that hold data, holes left out
         (SEEK_DATA, SEEK_HOLE); the whole range where the host cannot
-        tell.  The file offset the guest sees is left as it was."""
+        tell.  The file offset the guest sees is left as it was.  The whole
+        range while the file's page cache may hold pages the host file
+        lacks."""
+        if self._caches():
+            return [(start, end)]
         here = os.lseek(self.fd, 0, os.SEEK_CUR)
         out: list[tuple[int, int]] = []
         try:
@@ -122,9 +173,13 @@ class HostFile(OpenFile):
 
     def truncate(self, size: int) -> None:
         try:
+            caches = self._caches()
+            old = os.fstat(self.fd).st_size if caches else 0
             os.ftruncate(self.fd, size)
         except OSError as e:
             raise _oserr(e) from None
+        for c in caches:
+            c.resized(old, size)
 
     def getdents(self, size: int) -> bytes:
         """linux_dirent64 records that fit in `size` bytes.

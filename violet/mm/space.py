@@ -26,7 +26,11 @@ reference (or the mapping is shared).
 Anonymous private memory is demand-zero: a read of an absent page maps the
 zero frame without installing an entry; the first write installs a frame.
 Anonymous shared memory (MAP_SHARED) is backed by a `SharedObject` whose
-frames every mapping of it sees, in this space and in forked children.
+frames every mapping of it sees, in this space and in forked children.  A
+shared mapping of a file is backed by the file's `PageCache` (pagecache.py),
+a SharedObject whose pages come from the file and go back to it: its pages
+are mapped read-only until written (`clean`), so that a write marks them
+dirty (`dirtied`), and a page past the file's end is a bus error.
 """
 
 from __future__ import annotations
@@ -63,6 +67,15 @@ class Prot(IntFlag):
     EXEC = 4
 
 
+class BusError(SyscallError):
+    """An access to a page a file mapping cannot back (past the file's
+    end, or the file could not be read): SIGBUS for a guest access, EFAULT
+    for a kernel copy."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(errno.EFAULT, why)
+
+
 def page_down(x: int) -> int:
     return x & ~(PAGE - 1)
 
@@ -93,6 +106,19 @@ class SharedObject:
             self.frames[index] = f
         return f
 
+    def clean(self, index: int) -> bool:
+        """Must the page be mapped read-only until it is written?  (A file's
+        page cache tracks its dirty pages so; anonymous memory does not.)"""
+        return False
+
+    def dirtied(self, index: int) -> None:
+        """A page of the object is being written through a mapping."""
+        return None
+
+    def attach(self, space: AddressSpace) -> None:
+        """`space` maps the object (the page cache keeps track)."""
+        return None
+
     def hold(self) -> None:
         self.users += 1
 
@@ -120,6 +146,9 @@ class Mapping:
     obj: SharedObject | None = None
     pgoff: int = 0
     grows_down: bool = False
+    # False for a shared mapping of a file not open for writing: mprotect
+    # cannot add PROT_WRITE (Linux's VM_MAYWRITE).
+    maywrite: bool = True
 
     @property
     def shared(self) -> bool:
@@ -131,7 +160,7 @@ class Mapping:
 
     def split_at(self, addr: int) -> Mapping:
         """Cut at `addr`; self keeps [start, addr), the result is [addr, end)."""
-        tail = Mapping(addr, self.end, self.prot, self.name, self.obj, self.pgoff, self.grows_down)
+        tail = Mapping(addr, self.end, self.prot, self.name, self.obj, self.pgoff, self.grows_down, self.maywrite)
         if self.obj is not None:
             tail.pgoff = self.pgoff + ((addr - self.start) >> PAGE_SHIFT)
             self.obj.hold()
@@ -141,7 +170,7 @@ class Mapping:
     def copy(self) -> Mapping:
         if self.obj is not None:
             self.obj.hold()
-        return Mapping(self.start, self.end, self.prot, self.name, self.obj, self.pgoff, self.grows_down)
+        return Mapping(self.start, self.end, self.prot, self.name, self.obj, self.pgoff, self.grows_down, self.maywrite)
 
 
 class Leaf:
@@ -188,6 +217,9 @@ class AddressSpace:
         self.brk = 0
         self._last: Mapping | None = None
         self._counted = 0  # len(maps) as last added to pool.mappings
+        # The page of the last fault that was a bus error (a file mapping
+        # past the file's end): the kernel sends SIGBUS for it, not SIGSEGV.
+        self.bus_fault: int | None = None
 
     # Mapping lookup -----------------------------------------------------
 
@@ -246,7 +278,11 @@ class AddressSpace:
         if access == _WRITE:
             if not prot & Prot.WRITE:
                 return None
-            frame = self._writable_frame(va, m)
+            try:
+                frame = self._writable_frame(va, m)
+            except BusError:
+                self.bus_fault = va & ~(PAGE - 1)
+                return None
             if prot & Prot.EXEC:
                 self.pool.code_frames.add(frame)
             return frame << PAGE_SHIFT, prot | Prot.READ
@@ -263,10 +299,17 @@ class AddressSpace:
             if m.obj is None:
                 # Demand-zero: read the zero frame; nothing installed.
                 return ZERO_FRAME << PAGE_SHIFT, (prot | Prot.READ) & ~Prot.WRITE
-            frame = self._install(va, m.obj.frame(m.pgoff + ((va - m.start) >> PAGE_SHIFT)))
+            try:
+                frame = self._install(va, m.obj.frame(m.pgoff + ((va - m.start) >> PAGE_SHIFT)))
+            except BusError:
+                self.bus_fault = va & ~(PAGE - 1)
+                return None
             leaf = self.leaves[vpn >> LEAF_SHIFT]
         perms = prot | Prot.READ
-        if prot & Prot.WRITE and (leaf.refs > 1 or (m.obj is None and self.pool.refs[frame] > 1)):
+        if prot & Prot.WRITE and (
+            leaf.refs > 1
+            or (self.pool.refs[frame] > 1 if m.obj is None else m.obj.clean(m.pgoff + ((va - m.start) >> PAGE_SHIFT)))
+        ):
             perms &= ~Prot.WRITE
         if prot & Prot.EXEC:
             # Whatever the access, the engine's entry now allows fetches:
@@ -303,11 +346,13 @@ class AddressSpace:
         frame = leaf.ptes[i]
         pool = self.pool
         if m.obj is not None:
+            index = m.pgoff + ((va - m.start) >> PAGE_SHIFT)
             if frame == 0:
-                frame = m.obj.frame(m.pgoff + ((va - m.start) >> PAGE_SHIFT))
+                frame = m.obj.frame(index)
                 pool.get(frame)
                 leaf.ptes[i] = frame
                 leaf.present += 1
+            m.obj.dirtied(index)
             return frame
         if frame == 0:
             self._charge(1)
@@ -386,6 +431,24 @@ class AddressSpace:
             obj.hold()
         return self.add(Mapping(start, end, prot, name, obj))
 
+    def map_object(
+        self, start: int, length: int, prot: Prot, obj: SharedObject, pgoff: int, name: str, maywrite: bool = True
+    ) -> Mapping:
+        """Map [start, start+length) to `obj`'s pages from `pgoff` on (a
+        file's page cache), replacing whatever was there (MAP_FIXED).  The
+        mapping takes a hold on obj, taken before the old mappings go: they
+        may be the object's last."""
+        obj.hold()
+        try:
+            if self.overlaps(start, start + length):
+                self.unmap(start, length)
+            m = self.add(Mapping(start, start + length, prot, name, obj, pgoff, maywrite=maywrite))
+        except BaseException:
+            obj.drop()
+            raise
+        obj.attach(self)
+        return m
+
     def _carve_at(self, start: int, end: int) -> tuple[int, int]:
         """Split mappings so that [start, end) is a union of whole ones:
         maps[i:j].  Only the two mappings cut are touched, and the index is
@@ -424,15 +487,19 @@ class AddressSpace:
         i, j = self._carve_at(start, end)
         if i == j:
             return
-        for m in self.maps[i:j]:
-            if m.obj is not None:
-                m.obj.drop()
+        gone = self.maps[i:j]
         del self.maps[i:j]
         del self._starts[i:j]
         self._last = None
         self.pool.mappings -= j - i
         self._counted = len(self.maps)
+        # Entries first, then the objects: an object's last drop frees its
+        # frames (and a file's page cache writes its pages back), and the
+        # budget count of the entries must see the object's reference.
         self.clear_ptes(start, end)
+        for m in gone:
+            if m.obj is not None:
+                m.obj.drop()
 
     def _leaves_in(self, start: int, end: int) -> list[tuple[int, int, int]]:
         """(leaf index, first slot, end slot) for each leaf present in
@@ -495,6 +562,8 @@ class AddressSpace:
             covered = m.end
         if covered < end:
             raise SyscallError(errno.ENOMEM)
+        if prot & Prot.WRITE and any(not m.maywrite for m in self._overlapping(start, end)):
+            raise SyscallError(errno.EACCES, "the mapped file is not open for writing")
         for m in self._carve(start, end):
             m.prot = prot
         self.tlb_stale = True
@@ -583,7 +652,7 @@ class AddressSpace:
             dest = self.find_free(new_len)
         m.obj.hold()
         pgoff = m.pgoff + ((old - m.start) >> PAGE_SHIFT)
-        self.add(Mapping(dest, dest + new_len, m.prot, m.name, m.obj, pgoff))
+        self.add(Mapping(dest, dest + new_len, m.prot, m.name, m.obj, pgoff, maywrite=m.maywrite))
         return dest
 
     # Fork and teardown -------------------------------------------------
@@ -594,6 +663,9 @@ class AddressSpace:
             raise SyscallError(errno.ENOMEM, "too many mappings")
         child = AddressSpace(self.pool)
         child.maps = [m.copy() for m in self.maps]
+        for m in child.maps:
+            if m.obj is not None:
+                m.obj.attach(child)
         child._starts = list(self._starts)
         child._counted = len(child.maps)
         self.pool.mappings += child._counted

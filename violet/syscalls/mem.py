@@ -1,17 +1,22 @@
 """Memory calls: brk, mmap, munmap, mprotect, mremap, madvise, msync.
 
-Semantics follow mmap(2), mremap(2) and Linux's mm/mmap.c; the address
-space does the work (violet/mm/space.py).
+Semantics follow mmap(2), mremap(2), msync(2) and Linux's mm/mmap.c; the
+address space does the work (violet/mm/space.py).  A shared mapping of a
+regular file maps the file's page cache (violet/mm/pagecache.py); a private
+one is a copy read in at map time (fileio.map_file).
 """
 
 from __future__ import annotations
 
 import enum
 import errno
+import stat
 from typing import TYPE_CHECKING
 
 from ..errors import SyscallError
-from ..mm.space import PAGE, USER_TOP, Prot, page_up
+from ..fs.hostfile import HostFile
+from ..mm import pagecache
+from ..mm.space import PAGE, USER_TOP, Mapping, Prot, page_up
 from .table import Support, syscall
 
 if TYPE_CHECKING:
@@ -41,12 +46,19 @@ class MapFlag(enum.IntFlag):
 
 MREMAP_MAYMOVE, MREMAP_FIXED = 1, 2
 MADV_DONTNEED, MADV_FREE = 4, 8
+MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
 
 
 def _space(t: Thread):  # type: ignore[no-untyped-def]
     space = t.process.space
     assert space is not None
     return space
+
+
+def _file(t: Thread, fd: int):  # type: ignore[no-untyped-def]
+    files = t.process.files
+    assert files is not None
+    return files.get(fd)
 
 
 @syscall("brk", "memory", defer=True)
@@ -70,7 +82,8 @@ def sys_brk(k: Kernel, t: Thread, addr: int, *_: int) -> int:
     return addr
 
 
-@syscall("mmap", "memory", Support.PARTIAL, "file mappings: private ones are read in at map time", defer=True)
+@syscall("mmap", "memory", Support.PARTIAL,
+         "a private file mapping is read in at map time (later writes to the file do not show in it)", defer=True)
 def sys_mmap(k: Kernel, t: Thread, addr: int, length: int, prot: int, flags: int, fd: int, offset: int) -> int:
     space = _space(t)
     fd = fd if fd < 1 << 31 else fd - (1 << 32)
@@ -94,10 +107,14 @@ def sys_mmap(k: Kernel, t: Thread, addr: int, length: int, prot: int, flags: int
     else:
         start = space.find_free(length, addr & ~(PAGE - 1))
     shared = kind != MapFlag.PRIVATE
-    if prot & Prot.WRITE and not space.can_commit(length >> 12):
+    if shared and not flags & MapFlag.ANONYMOUS:
+        m = map_shared_file(k, t, start, length, Prot(prot), fd, offset)
+    elif prot & Prot.WRITE and not space.can_commit(length >> 12):
         raise SyscallError(errno.ENOMEM, "mapping larger than the memory budget left")
-    if flags & MapFlag.ANONYMOUS:
+    elif flags & MapFlag.ANONYMOUS:
         m = space.map_anon(start, length, Prot(prot), shared=shared, name="[anon]" if not shared else "[shmem]")
+    elif getattr(_file(t, fd), "source", None) == "zero":  # a private /dev/zero: anonymous memory
+        m = space.map_anon(start, length, Prot(prot), name="[anon]")
     else:
         from .fileio import map_file
 
@@ -161,8 +178,56 @@ def sys_madvise(k: Kernel, t: Thread, addr: int, length: int, advice: int, *_: i
     return 0
 
 
-@syscall("msync", "memory", Support.PARTIAL, "memory is the file's cache: nothing to write back")
+def map_shared_file(k: Kernel, t: Thread, start: int, length: int, prot: Prot, fd: int, offset: int) -> Mapping:
+    """MAP_SHARED of a file: the mapping shows the file's page cache, which
+    every shared mapping of the file in the kernel shares and which
+    read/write on the file see (pagecache.py).  As Linux: the file must be
+    open for reading (EACCES), and for writing when PROT_WRITE is asked
+    (EACCES); a file that is not a regular one cannot be mapped (ENODEV);
+    pages past the file's end give SIGBUS when touched."""
+    space = _space(t)
+    f = _file(t, fd)
+    if not isinstance(f, HostFile):
+        if getattr(f, "source", None) == "zero":  # /dev/zero: shared anonymous memory, as Linux
+            return space.map_anon(start, length, prot, shared=True, name="/dev/zero (deleted)")
+        raise SyscallError(errno.ENODEV if f.kind != "pipe" else errno.EACCES)
+    if not stat.S_ISREG(f.stat().st_mode):
+        raise SyscallError(errno.ENODEV)
+    if not f.readable or (prot & Prot.WRITE and not f.writable):
+        raise SyscallError(errno.EACCES)
+    if offset >= 1 << 63 or offset + length >= 1 << 63:
+        raise SyscallError(errno.EOVERFLOW)
+    cache = pagecache.cache_for(space.pool, f)
+    cache.hold()
+    try:
+        return space.map_object(start, length, prot, cache, offset >> 12, f.name, maywrite=f.writable)
+    finally:
+        cache.drop()  # the mapping holds it now (or nothing does)
+
+
+@syscall("msync", "memory", Support.PARTIAL,
+         "MS_SYNC and MS_ASYNC both write the dirty pages back before returning; "
+         "the host file is not fsync'ed; MS_INVALIDATE does nothing more")
 def sys_msync(k: Kernel, t: Thread, addr: int, length: int, flags: int, *_: int) -> int:
-    if addr & (PAGE - 1):
+    if addr & (PAGE - 1) or flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) or (flags & MS_ASYNC and flags & MS_SYNC):
         raise SyscallError(errno.EINVAL)
+    end = addr + page_up(length)
+    if end > USER_TOP or end < addr:
+        raise SyscallError(errno.ENOMEM)
+    space = _space(t)
+    covered, err = addr, 0
+    gap = False
+    for m in space._overlapping(addr, end):
+        if m.start > covered:
+            gap = True
+        covered = m.end
+        if isinstance(m.obj, pagecache.PageCache):
+            lo, hi = max(m.start, addr), min(m.end, end)
+            first = m.pgoff + ((lo - m.start) >> 12)
+            e = m.obj.writeback(first, first + ((hi - lo) >> 12))
+            err = err or e
+    if gap or covered < end:
+        raise SyscallError(errno.ENOMEM)
+    if err:
+        raise SyscallError(err)
     return 0
