@@ -3,13 +3,23 @@
 Guest paths are resolved component by component against `root`; `..` never
 climbs above the root and symbolic links are followed inside it (an
 absolute link target restarts at the guest root), so no path leaves it.
+
+/dev/shm (where shm_open creates its files) is the root's own when the root
+has one (with the host's root, the host's /dev/shm).  A root without one
+gets a private host directory in its place, made at the first use (mode
+0700, under the host's temporary directory) and removed with everything in
+it when the kernel closes: POSIX shared memory then works in any root and
+is shared by the kernel's processes only.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import shutil
 import stat
+import tempfile
+import weakref
 
 from ..errors import LoadError, SyscallError
 from ..loader import elf
@@ -35,6 +45,33 @@ class Vfs:
 
             raise UsageError(f"--root {root}: not a directory")
         self.root = real
+        # The host directory standing for /dev/shm when the root has none
+        # ("" once the root's own is in use; None before the first use).
+        self._shm: str | None = None
+        self._shm_cleanup: weakref.finalize | None = None
+
+    def _shm_dir(self) -> str:
+        """The private /dev/shm ("" when the root has its own)."""
+        if self._shm is None:
+            if os.path.isdir(os.path.join(self.root, "dev", "shm")):
+                self._shm = ""
+            else:
+                self._shm = tempfile.mkdtemp(prefix="violet-shm-")
+                self._shm_cleanup = weakref.finalize(self, shutil.rmtree, self._shm, True)
+        return self._shm
+
+    def _join(self, done: list[str]) -> str:
+        """The host path of the resolved guest components `done`."""
+        if len(done) >= 2 and done[0] == "dev" and done[1] == "shm":
+            shm = self._shm_dir()
+            if shm:
+                return os.path.join(shm, *done[2:])
+        return os.path.join(self.root, *done)
+
+    def close(self) -> None:
+        """Remove the private /dev/shm, if one was made."""
+        if self._shm_cleanup is not None:
+            self._shm_cleanup()
 
     def default_cwd(self) -> str:
         """The guest's initial cwd: the host cwd when it lies inside the root."""
@@ -64,7 +101,7 @@ class Vfs:
                 if done:
                     done.pop()
                 continue
-            here = os.path.join(self.root, *done, c)
+            here = self._join(done + [c])
             last = not parts
             if (follow or not last) and os.path.islink(here):
                 links += 1
@@ -75,14 +112,35 @@ class Vfs:
                     done = []
                 parts = [x for x in target.split("/") if x and x != "."] + parts
                 continue
-            if not last and not os.path.isdir(here):
+            if not last and not os.path.isdir(here) and not (not done and c == "dev" and parts[0] == "shm"
+                                                             and self._shm_dir()):
                 raise SyscallError(errno.ENOTDIR if os.path.exists(here) else errno.ENOENT)
             done.append(c)
         if self.root == "/" and len(done) >= 2 and done[0] == "proc" and _violet_itself(done[1]):
             raise SyscallError(errno.EACCES)
-        return os.path.join(self.root, *done)
+        return self._join(done)
+
+    def resolve_prefix(self, path: str, cwd: str = "/", excluded: bool = False) -> list[str]:
+        """The guest path(s) a file-right prefix stands for (perms.PathRule):
+        resolved inside the root as of now (symbolic links followed), since
+        the rights are checked against resolved paths.  A path whose
+        directories do not exist stays as written.  An exclusion keeps its
+        written form too (a symbolic link's own name is then covered)."""
+        from ..kernel.perms import norm_prefix
+
+        literal = norm_prefix(path if path.startswith("/") else cwd.rstrip("/") + "/" + path)
+        try:
+            resolved = self.guest_path(self.host_path(literal, "/"))
+        except (SyscallError, OSError):
+            return [literal]
+        if excluded and resolved != literal:
+            return [literal, resolved]
+        return [resolved]
 
     def guest_path(self, host: str) -> str:
+        shm = self._shm
+        if shm and (host == shm or host.startswith(shm + os.sep)):
+            return "/dev/shm" + host[len(shm):]
         if self.root == "/":
             return host
         rel = os.path.relpath(host, self.root)

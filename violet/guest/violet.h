@@ -17,6 +17,7 @@
 #define VIOLET_SYS_MEMSTATS (VIOLET_BASE + 3)
 #define VIOLET_SYS_CREATOR (VIOLET_BASE + 4)
 #define VIOLET_SYS_LAUNCH (VIOLET_BASE + 5)
+#define VIOLET_SYS_RESTRICT_PATHS (VIOLET_BASE + 6)
 
 /* Process kinds. */
 #define VIOLET_SYSTEM 0
@@ -31,6 +32,11 @@
 #define VIOLET_RIGHT_FS_READ 16
 #define VIOLET_RIGHT_FS_WRITE 32
 #define VIOLET_RIGHT_EXEC 64
+
+/* violet_restrict_paths flags: keep the file rights only under the given
+ * prefixes, or take the given subtrees away from where they apply. */
+#define VIOLET_PATHS_ONLY 0
+#define VIOLET_PATHS_EXCEPT 1
 
 struct violet_memstats {
     uint64_t resident;   /* pages with a frame */
@@ -47,6 +53,14 @@ static inline long violet_drop(long mask) { return syscall(VIOLET_SYS_DROP, mask
 static inline long violet_memstats(struct violet_memstats *m) { return syscall(VIOLET_SYS_MEMSTATS, m); }
 static inline long violet_creator(int tid) { return syscall(VIOLET_SYS_CREATOR, tid); }
 static inline long violet_launch(const char *path, char *const argv[]) { return syscall(VIOLET_SYS_LAUNCH, path, argv); }
+/* Narrow fs.read and/or fs.write (rights: VIOLET_RIGHT_FS_READ|_FS_WRITE) to
+ * path prefixes, for good and for future children: paths is a NULL-terminated
+ * array (relative paths start at the cwd; each is resolved now, inside the
+ * root).  VIOLET_PATHS_ONLY with an empty array drops the rights.  Never
+ * widens.  violet_drop(mask) still drops whole rights. */
+static inline long violet_restrict_paths(long rights, const char *const paths[], int flags) {
+    return syscall(VIOLET_SYS_RESTRICT_PATHS, rights, paths, flags);
+}
 static inline int violet_present(void) { return violet_kind(0) >= 0; }
 
 #endif

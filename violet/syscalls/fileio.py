@@ -20,10 +20,11 @@ from ..fs.files import (
     O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_TRUNC,
     O_WRONLY, OpenFile, WouldBlock,
 )
+from ..fs import procfs
 from ..fs.hostfile import HostFile
 from ..fs.pipe import Pipe, PipeEnd
 from ..kernel import exits
-from ..kernel.perms import Right
+from ..kernel.perms import FILE_RIGHTS, Right
 from ..kernel.signals import SIGPIPE, SIGSEGV, Info, send_thread
 from ..kernel.task import Block, NoReturn
 from ..loader import elf
@@ -78,7 +79,43 @@ def _write_to(k: Kernel, t: Thread, f: OpenFile, data: bytes) -> int:
     except SyscallError as e:
         if e.errno == errno.EPIPE:
             send_thread(k, t, SIGPIPE, Info(SIGPIPE, 0, t.process.pid))
+            # Delivered before the guest goes on, as on the return from a
+            # Linux syscall: a call the hook finished would otherwise return
+            # straight to the guest, which might exit first.
+            k.cpu.stop()
         raise
+
+
+def _writing(k: Kernel, t: Thread, f: OpenFile, data: bytes):  # type: ignore[no-untyped-def]
+    """The write operation for _blocking.  A file whose writes may be short
+    without blocking (a host stream, written non-blocking so that a stalled
+    reader stalls only this thread) has the rest written as it drains, the
+    thread blocked in between, as a blocking write on Linux; under
+    O_NONBLOCK what went is the answer."""
+    if not getattr(f, "completes_writes", False):
+        return lambda: _write_to(k, t, f, data)
+    view = memoryview(data)
+    done = 0
+
+    def op() -> int:
+        nonlocal done
+        while done < len(view):
+            try:
+                n = _write_to(k, t, f, view[done:])  # type: ignore[arg-type]
+            except WouldBlock:
+                if done and f.flags & O_NONBLOCK:
+                    return done
+                raise
+            except SyscallError:
+                if done:  # EPIPE or EIO after part of it went: the part is the answer
+                    return done
+                raise
+            done += n
+            if f.flags & O_NONBLOCK or n == 0:
+                break
+        return done
+
+    return op
 
 
 @syscall("read", "file")
@@ -103,7 +140,7 @@ def sys_write(k: Kernel, t: Thread, fd: int, buf: int, count: int, *_: int) -> i
     if not f.writable:
         raise SyscallError(errno.EBADF)
     data = _space(t).read(buf, min(count, MAX_IO))
-    return _blocking(k, t, f, lambda: _write_to(k, t, f, data), f"write fd {fd}")
+    return _blocking(k, t, f, _writing(k, t, f, data), f"write fd {fd}")
 
 
 def _iovecs(t: Thread, iov: int, n: int) -> list[tuple[int, int]]:
@@ -130,7 +167,7 @@ def sys_writev(k: Kernel, t: Thread, fd: int, iov: int, n: int, *_: int) -> int:
         raise SyscallError(errno.EBADF)
     space = _space(t)
     data = b"".join(space.read(base, ln) for base, ln in _iovecs(t, iov, n))
-    return _blocking(k, t, f, lambda: _write_to(k, t, f, data), f"write fd {fd}")
+    return _blocking(k, t, f, _writing(k, t, f, data), f"write fd {fd}")
 
 
 @syscall("readv", "file")
@@ -205,7 +242,7 @@ def sys_sendfile(k: Kernel, t: Thread, out_fd: int, in_fd: int, offp: int, count
         data = _blocking(k, t, src, lambda: src.read(count), f"sendfile from fd {in_fd}")
     if not data:
         return 0
-    return _blocking(k, t, dst, lambda: _write_to(k, t, dst, data), f"sendfile to fd {out_fd}")
+    return _blocking(k, t, dst, _writing(k, t, dst, data), f"sendfile to fd {out_fd}")
 
 
 # Descriptors -----------------------------------------------------------------
@@ -360,16 +397,32 @@ def _oserr(e: OSError) -> SyscallError:
 
 
 def _open(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int) -> int:
-    writes = flags & O_ACCMODE != O_RDONLY or flags & (O_CREAT | O_TRUNC)
+    # O_RDONLY needs fs.read, O_WRONLY fs.write, O_RDWR both; creating or
+    # truncating is writing.  With the rights limited to path prefixes, the
+    # resolved path is checked (below), never the string the guest gave.
+    acc = flags & O_ACCMODE
+    writes = acc != O_RDONLY or flags & (O_CREAT | O_TRUNC)
+    reads = acc != O_WRONLY
     if writes:
         k.require(t, Right.FS_WRITE, "open a file for writing", errno.EACCES)
-    k.require(t, Right.FS_READ, "open a file", errno.EACCES)
+    if reads:
+        k.require(t, Right.FS_READ, "open a file", errno.EACCES)
     raw = _space(t).read_cstr(addr, 4096)
     guest = os.fsdecode(raw)
-    special = _special_file(k, t, guest)
+    special = _special_file(k, t, guest, dirfd, flags, mode)
     if special is not None:
+        # /proc/self/fd/N, /dev/fd/N, /dev/stdout: the file behind the
+        # descriptor is checked by its own path, so an open descriptor of a
+        # directory or file outside the prefixes opens nothing new there;
+        # /proc files by their path; the kernel's devices (/dev/null, ...)
+        # hold no data and need only the right.
+        if isinstance(special, HostFile):
+            _check_open(k, t, k.vfs.guest_path(special.host_path), reads, bool(writes))
+        elif guest.startswith("/proc/") and not guest.startswith("/proc/self/fd/"):
+            _check_open(k, t, _norm_guest(guest), reads, bool(writes))
         return _files(t).install(special, bool(flags & O_CLOEXEC))
     host = _path(k, t, dirfd, addr, follow=not flags & O_NOFOLLOW)
+    _check_open(k, t, k.vfs.guest_path(host), reads, bool(writes))
     hflags = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY | O_NOFOLLOW)
     try:
         # Never blocking on the host: opening a FIFO would wait there for
@@ -391,6 +444,68 @@ def _open(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int) ->
         raise
 
 
+def _norm_guest(path: str) -> str:
+    from ..kernel.perms import norm_prefix
+
+    return norm_prefix(path) if path.startswith("/") else path
+
+
+def _deny_path(k: Kernel, t: Thread, right: Right, what: str, guest: str) -> None:
+    """EACCES with an audit event naming the path (the refusal summary
+    counts by kind, so a guest trying many paths grows no table)."""
+    name = FILE_RIGHTS[right]
+    audit = k.stats.audit
+    n = len(audit)
+    try:
+        k.deny(t, f"{what} outside {name}'s paths", errno.EACCES)
+    except SyscallError:
+        if len(audit) > n:
+            audit[-1]["path"] = guest
+            audit[-1]["right"] = " ".join(t.process.perms.rule(right).describe(name))
+        raise
+
+
+def _check_path(k: Kernel, t: Thread, right: Right, guest: str, what: str, entry: bool = False) -> None:
+    """Raise EACCES unless t's process holds file right `right` at the
+    resolved guest path (`entry`: for the name itself, see PathRule.permits)."""
+    perms = t.process.perms
+    if not perms.has(right):
+        k.deny(t, what, errno.EACCES)
+    if not perms.rule(right).permits(guest, entry):
+        _deny_path(k, t, right, what, guest)
+
+
+def _check_open(k: Kernel, t: Thread, guest: str, reads: bool, writes: bool) -> None:
+    if reads:
+        _check_path(k, t, Right.FS_READ, guest, "open a file")
+    if writes:
+        _check_path(k, t, Right.FS_WRITE, guest, "open a file for writing")
+
+
+def _write_at(k: Kernel, t: Thread, host: str, what: str, entry: bool = False) -> str:
+    """fs.write at a resolved host path (a name created or removed with
+    `entry`); returns the host path for the call."""
+    _check_path(k, t, Right.FS_WRITE, k.vfs.guest_path(host), what, entry)
+    return host
+
+
+def _write_fd(k: Kernel, t: Thread, f: OpenFile, what: str) -> None:
+    """fs.write for a change made through a descriptor (fchmod, fchown,
+    futimens): checked at the path the file was opened by."""
+    _modify(k, t, what)
+    if isinstance(f, HostFile) and not t.process.perms.write_paths.everywhere:
+        _check_path(k, t, Right.FS_WRITE, k.vfs.guest_path(f.host_path), what)
+
+
+def _move(k: Kernel, t: Thread, src: str, dst: str, what: str) -> None:
+    """rename and link: both names, and what moves (Permissions.may_move)."""
+    _modify(k, t, what)
+    perms = t.process.perms
+    gs, gd = k.vfs.guest_path(src), k.vfs.guest_path(dst)
+    if not perms.may_move(gs, gd):
+        _deny_path(k, t, Right.FS_WRITE, what, f"{gs} -> {gd}")
+
+
 # Host descriptors the kernel keeps for itself (programs to load, its own
 # modules and files): guests' opens together never take them.  The host
 # hands out the lowest free number, so an open that returns one at or above
@@ -405,10 +520,10 @@ def _host_fd_ceiling() -> int:
     return max(soft - HOST_FD_RESERVE, soft // 2)
 
 
-def _special_file(k: Kernel, t: Thread, path: str) -> OpenFile | None:
+def _special_file(k: Kernel, t: Thread, path: str, dirfd: int = AT_FDCWD, flags: int = 0, mode: int = 0) -> OpenFile | None:
     from ..fs.devices import device_for
 
-    return device_for(k, t, path)
+    return device_for(k, t, path, flags, dirfd, mode)
 
 
 @syscall("open", "file")
@@ -452,6 +567,9 @@ def _stat_of(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int) -> os.stat
     if flags & AT_EMPTY_PATH and _space(t).read(addr, 1) == b"\0":
         return _stat_fd(t, dirfd)
     follow = not flags & AT_SYMLINK_NOFOLLOW
+    got = procfs.stat_path(k, t, dirfd, os.fsdecode(_space(t).read_cstr(addr, 4096)), follow)
+    if got is not None:  # the guest's /proc (and /dev/fd, /dev/stdin...)
+        return got
     host = _path(k, t, dirfd, addr, follow)
     try:
         return os.stat(host) if follow else os.lstat(host)
@@ -531,10 +649,8 @@ def _readlink(k: Kernel, t: Thread, dirfd: int, addr: int, buf: int, size: int) 
     if s32(size) <= 0:
         raise SyscallError(errno.EINVAL)
     raw = os.fsdecode(_space(t).read_cstr(addr))
-    p = t.process
-    if raw in ("/proc/self/exe", f"/proc/{p.pid}/exe"):
-        target = os.fsencode(p.exe)
-    else:
+    target = procfs.readlink_path(k, t, dirfd, raw)
+    if target is None:
         host = _path(k, t, dirfd, addr, follow=False)
         try:
             target = os.fsencode(os.readlink(host))
@@ -558,10 +674,18 @@ def sys_readlinkat(k: Kernel, t: Thread, dirfd: int, addr: int, buf: int, size: 
 def _access(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, flags: int) -> int:
     if mode & ~7:
         raise SyscallError(errno.EINVAL)
+    got = procfs.stat_path(k, t, dirfd, os.fsdecode(_space(t).read_cstr(addr, 4096)), not flags & AT_SYMLINK_NOFOLLOW)
+    if got is not None:  # /proc: by its modes (the guest's user owns its own entries)
+        if mode & 2 and not got.st_mode & 0o222 or mode & 1 and not got.st_mode & 0o111:
+            raise SyscallError(errno.EACCES)
+        return 0
     host = _path(k, t, dirfd, addr, not flags & AT_SYMLINK_NOFOLLOW)
     if not os.path.lexists(host):
         raise SyscallError(errno.ENOENT)
-    if mode & 2 and not t.process.perms.has(Right.FS_WRITE):
+    perms, guest = t.process.perms, k.vfs.guest_path(host)
+    if mode & 2 and not perms.may(Right.FS_WRITE, guest):  # a question, not a refusal: no audit event
+        raise SyscallError(errno.EACCES)
+    if mode & 4 and not perms.may(Right.FS_READ, guest):
         raise SyscallError(errno.EACCES)
     if not os.access(host, mode, follow_symlinks=not flags & AT_SYMLINK_NOFOLLOW):
         raise SyscallError(errno.EACCES)
@@ -620,7 +744,7 @@ def sys_umask(k: Kernel, t: Thread, mask: int, *_: int) -> int:
 @syscall("getdents64", "file")
 def sys_getdents64(k: Kernel, t: Thread, fd: int, buf: int, size: int, *_: int) -> int:
     f = _files(t).get(fd)
-    if not isinstance(f, HostFile):
+    if not isinstance(f, (HostFile, procfs.ProcDir)):
         raise SyscallError(errno.ENOTDIR)
     data = f.getdents(size)
     _space(t).write(buf, data)
@@ -642,44 +766,75 @@ def _host_call(fn, *args, **kw):  # type: ignore[no-untyped-def]
 @syscall("unlink", "file")
 def sys_unlink(k: Kernel, t: Thread, addr: int, *_: int) -> int:
     _modify(k, t, "remove a file")
-    return _host_call(os.unlink, _path(k, t, AT_FDCWD, addr, follow=False))
+    return _host_call(os.unlink, _write_at(k, t, _path(k, t, AT_FDCWD, addr, follow=False), "remove a file", True))
 
 
 @syscall("unlinkat", "file")
 def sys_unlinkat(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, *_: int) -> int:
     _modify(k, t, "remove a file")
-    host = _path(k, t, dirfd, addr, follow=False)
+    host = _write_at(k, t, _path(k, t, dirfd, addr, follow=False), "remove a file", True)
     return _host_call(os.rmdir if flags & AT_REMOVEDIR else os.unlink, host)
 
 
 @syscall("rmdir", "file")
 def sys_rmdir(k: Kernel, t: Thread, addr: int, *_: int) -> int:
     _modify(k, t, "remove a directory")
-    return _host_call(os.rmdir, _path(k, t, AT_FDCWD, addr, follow=False))
+    return _host_call(os.rmdir, _write_at(k, t, _path(k, t, AT_FDCWD, addr, follow=False), "remove a directory", True))
 
 
 @syscall("mkdir", "file")
 def sys_mkdir(k: Kernel, t: Thread, addr: int, mode: int, *_: int) -> int:
     _modify(k, t, "create a directory")
-    return _host_call(os.mkdir, _path(k, t, AT_FDCWD, addr, follow=False), mode & ~t.process.umask & 0o7777)
+    host = _write_at(k, t, _path(k, t, AT_FDCWD, addr, follow=False), "create a directory", True)
+    return _host_call(os.mkdir, host, mode & ~t.process.umask & 0o7777)
 
 
 @syscall("mkdirat", "file")
 def sys_mkdirat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, *_: int) -> int:
     _modify(k, t, "create a directory")
-    return _host_call(os.mkdir, _path(k, t, dirfd, addr, follow=False), mode & ~t.process.umask & 0o7777)
+    host = _write_at(k, t, _path(k, t, dirfd, addr, follow=False), "create a directory", True)
+    return _host_call(os.mkdir, host, mode & ~t.process.umask & 0o7777)
+
+
+def _mknod(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, dev: int) -> int:
+    """mknod(2) as an unprivileged user: FIFOs, regular files and socket
+    names; devices are EPERM (CAP_MKNOD)."""
+    kind = mode & st.S_IFMT
+    if kind == 0:
+        kind = st.S_IFREG
+    if kind in (st.S_IFCHR, st.S_IFBLK):
+        raise SyscallError(errno.EPERM)
+    if kind not in (st.S_IFREG, st.S_IFIFO, st.S_IFSOCK):
+        raise SyscallError(errno.EINVAL)
+    _modify(k, t, "create a file")
+    host = _write_at(k, t, _path(k, t, dirfd, addr, follow=False), "create a file", True)
+    return _host_call(os.mknod, host, kind | (mode & ~t.process.umask & 0o7777))
+
+
+@syscall("mknod", "file", Support.PARTIAL, "FIFOs, regular files and sockets; devices are EPERM (unprivileged)")
+def sys_mknod(k: Kernel, t: Thread, addr: int, mode: int, dev: int, *_: int) -> int:
+    return _mknod(k, t, AT_FDCWD, addr, mode, dev)
+
+
+@syscall("mknodat", "file", Support.PARTIAL, "as mknod")
+def sys_mknodat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, dev: int, *_: int) -> int:
+    return _mknod(k, t, dirfd, addr, mode, dev)
 
 
 @syscall("rename", "file")
 def sys_rename(k: Kernel, t: Thread, a: int, b: int, *_: int) -> int:
     _modify(k, t, "rename a file")
-    return _host_call(os.rename, _path(k, t, AT_FDCWD, a, False), _path(k, t, AT_FDCWD, b, False))
+    old, new = _path(k, t, AT_FDCWD, a, False), _path(k, t, AT_FDCWD, b, False)
+    _move(k, t, old, new, "rename a file")
+    return _host_call(os.rename, old, new)
 
 
 @syscall("renameat", "file")
 def sys_renameat(k: Kernel, t: Thread, da: int, a: int, db: int, b: int, *_: int) -> int:
     _modify(k, t, "rename a file")
-    return _host_call(os.rename, _path(k, t, da, a, False), _path(k, t, db, b, False))
+    old, new = _path(k, t, da, a, False), _path(k, t, db, b, False)
+    _move(k, t, old, new, "rename a file")
+    return _host_call(os.rename, old, new)
 
 
 RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
@@ -703,6 +858,9 @@ def sys_renameat2(k: Kernel, t: Thread, da: int, a: int, db: int, b: int, flags:
         raise SyscallError(errno.EINVAL)
     _modify(k, t, "rename a file")
     old, new = _path(k, t, da, a, False), _path(k, t, db, b, False)
+    _move(k, t, old, new, "rename a file")
+    if flags & RENAME_EXCHANGE:
+        _move(k, t, new, old, "rename a file")
     if not flags:
         return _host_call(os.rename, old, new)
     _host_renameat2(old, new, flags)
@@ -712,14 +870,18 @@ def sys_renameat2(k: Kernel, t: Thread, da: int, a: int, db: int, b: int, flags:
 @syscall("link", "file")
 def sys_link(k: Kernel, t: Thread, old: int, new: int, *_: int) -> int:
     _modify(k, t, "link a file")
-    return _host_call(os.link, _path(k, t, AT_FDCWD, old, False), _path(k, t, AT_FDCWD, new, False))
+    src, dst = _path(k, t, AT_FDCWD, old, False), _path(k, t, AT_FDCWD, new, False)
+    _move(k, t, src, dst, "link a file")
+    return _host_call(os.link, src, dst)
 
 
 @syscall("linkat", "file")
 def sys_linkat(k: Kernel, t: Thread, od: int, old: int, nd: int, new: int, flags: int, *_: int) -> int:
     _modify(k, t, "link a file")
     follow = bool(flags & 0x400)  # AT_SYMLINK_FOLLOW
-    return _host_call(os.link, _path(k, t, od, old, follow), _path(k, t, nd, new, False), follow_symlinks=False)
+    src, dst = _path(k, t, od, old, follow), _path(k, t, nd, new, False)
+    _move(k, t, src, dst, "link a file")
+    return _host_call(os.link, src, dst, follow_symlinks=False)
 
 
 def _symlink(k: Kernel, t: Thread, target: int, dirfd: int, new: int) -> int:
@@ -729,7 +891,7 @@ def _symlink(k: Kernel, t: Thread, target: int, dirfd: int, new: int) -> int:
     text = os.fsdecode(_space(t).read_cstr(target))
     if not text:
         raise SyscallError(errno.ENOENT)
-    return _host_call(os.symlink, text, _path(k, t, dirfd, new, False))
+    return _host_call(os.symlink, text, _write_at(k, t, _path(k, t, dirfd, new, False), "create a symbolic link", True))
 
 
 @syscall("symlink", "file")
@@ -747,12 +909,14 @@ def sys_truncate(k: Kernel, t: Thread, addr: int, length: int, *_: int) -> int:
     _modify(k, t, "truncate a file")
     if length >= 1 << 63:
         raise SyscallError(errno.EINVAL)
-    return _host_call(os.truncate, _path(k, t, AT_FDCWD, addr), length)
+    return _host_call(os.truncate, _write_at(k, t, _path(k, t, AT_FDCWD, addr), "truncate a file"), length)
 
 
 def _chown(k: Kernel, t: Thread, host: str | int, uid: int, gid: int, follow: bool = True) -> int:
     """chown(2) as an unprivileged user: only to one's own ids (or -1)."""
     _modify(k, t, "change a file's owner")
+    if isinstance(host, str):
+        _write_at(k, t, host, "change a file's owner")
     user = t.process.user
     uid, gid = uid & 0xFFFFFFFF, gid & 0xFFFFFFFF
     if uid not in (0xFFFFFFFF, user.uid) or gid not in (0xFFFFFFFF, user.gid):
@@ -779,6 +943,7 @@ def sys_fchown(k: Kernel, t: Thread, fd: int, uid: int, gid: int, *_: int) -> in
     f = _files(t).get(fd)
     if not isinstance(f, HostFile):
         raise SyscallError(errno.EINVAL)
+    _write_fd(k, t, f, "change a file's owner")
     return _chown(k, t, f.fd, uid, gid)
 
 
@@ -796,11 +961,12 @@ def sys_utimensat(k: Kernel, t: Thread, dirfd: int, addr: int, times: int, flags
     _modify(k, t, "change a file's times")
     follow = not flags & AT_SYMLINK_NOFOLLOW
     if addr:
-        host: str | int = _path(k, t, dirfd, addr, follow)
+        host: str | int = _write_at(k, t, _path(k, t, dirfd, addr, follow), "change a file's times")
     else:
         f = _files(t).get(dirfd)
         if not isinstance(f, HostFile):
             raise SyscallError(errno.EBADF)
+        _write_fd(k, t, f, "change a file's times")
         host = f.fd
     try:
         info = os.stat(host, follow_symlinks=follow) if isinstance(host, str) else os.fstat(host)
@@ -870,7 +1036,7 @@ def sys_fallocate(k: Kernel, t: Thread, fd: int, mode: int, off: int, length: in
 @syscall("chmod", "file")
 def sys_chmod(k: Kernel, t: Thread, addr: int, mode: int, *_: int) -> int:
     _modify(k, t, "change a file's mode")
-    return _host_call(os.chmod, _path(k, t, AT_FDCWD, addr), mode & 0o7777)
+    return _host_call(os.chmod, _write_at(k, t, _path(k, t, AT_FDCWD, addr), "change a file's mode"), mode & 0o7777)
 
 
 @syscall("fchmod", "file")
@@ -879,6 +1045,7 @@ def sys_fchmod(k: Kernel, t: Thread, fd: int, mode: int, *_: int) -> int:
     f = _files(t).get(fd)
     if not isinstance(f, HostFile):
         raise SyscallError(errno.EINVAL)
+    _write_fd(k, t, f, "change a file's mode")
     return _host_call(os.fchmod, f.fd, mode & 0o7777)
 
 
@@ -888,7 +1055,7 @@ def _fchmodat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, flags: int
     _modify(k, t, "change a file's mode")
     if flags & AT_EMPTY_PATH and _space(t).read(addr, 1) == b"\0":
         return sys_fchmod(k, t, dirfd, mode)
-    host = _path(k, t, dirfd, addr, not flags & AT_SYMLINK_NOFOLLOW)
+    host = _write_at(k, t, _path(k, t, dirfd, addr, not flags & AT_SYMLINK_NOFOLLOW), "change a file's mode")
     if flags & AT_SYMLINK_NOFOLLOW and os.path.islink(host):
         raise SyscallError(errno.EOPNOTSUPP)  # Linux cannot change a symbolic link's mode
     return _host_call(os.chmod, host, mode & 0o7777)
@@ -1019,7 +1186,10 @@ def _execve(k: Kernel, t: Thread, dirfd: int, path: int, argv_p: int, envp_p: in
 
 
 def _image_for(k: Kernel, t: Thread, host: str, guest: str, argv: list[bytes], depth: int):  # type: ignore[no-untyped-def]
-    """The ELF image to run for `host`, following #! lines (up to 4 deep)."""
+    """The ELF image to run for `host`, following #! lines (up to 4 deep).
+    Running a file reads it: fs.read at its resolved path, the
+    interpreter's too."""
+    _check_path(k, t, Right.FS_READ, k.vfs.guest_path(host), "execute a file")
     try:
         if not st.S_ISREG(os.stat(host).st_mode):  # a FIFO's open would block the kernel
             raise SyscallError(errno.EACCES)
@@ -1101,3 +1271,38 @@ def replace_image(k: Kernel, t: Thread, image, guest: str, exe: str, argv: list[
     if p.vfork_parent is not None:
         exits.release_vfork(k, p)
     k.events.emit("exec", proc=p, path=guest, argv=argv)
+
+
+# Narrowing the file rights to path prefixes (Violet's extension call) ------------
+
+VIOLET_RESTRICT_PATHS = 0x7606  # VIOLET_BASE + 6 (table.VIOLET_BASE)
+VIOLET_PATHS_ONLY, VIOLET_PATHS_EXCEPT = 0, 1
+MAX_PREFIXES = 64
+
+
+@syscall("violet_restrict_paths", "process", nr=VIOLET_RESTRICT_PATHS)
+def sys_violet_restrict_paths(k: Kernel, t: Thread, mask: int, paths: int, flags: int, *_: int) -> int:
+    """violet_restrict_paths(rights, paths, flags): keep the file rights in
+    `rights` (VIOLET_RIGHT_FS_READ, _FS_WRITE) only under the prefixes of
+    the NULL-terminated array `paths` (flags VIOLET_PATHS_ONLY; an empty
+    array or NULL drops them), or take those subtrees away from where they
+    apply (VIOLET_PATHS_EXCEPT).  Relative paths start at the cwd; each is
+    resolved inside the root now.  Only ever narrows: a prefix outside what
+    the process holds adds nothing.  EINVAL for other rights or flags, an
+    empty path or more than 64 of them."""
+    rights = Right(mask & 0xFFFFFFFF) if mask else Right(0)
+    if not mask or mask & ~int(Right.FS_READ | Right.FS_WRITE) or flags not in (VIOLET_PATHS_ONLY, VIOLET_PATHS_EXCEPT):
+        raise SyscallError(errno.EINVAL)
+    texts = [os.fsdecode(s) for s in _strings(t, paths)] if paths else []
+    if len(texts) > MAX_PREFIXES or any(not s for s in texts):
+        raise SyscallError(errno.EINVAL)
+    p = t.process
+    except_ = flags == VIOLET_PATHS_EXCEPT
+    resolved = [q for s in texts for q in k.vfs.resolve_prefix(s, p.cwd, except_)]
+    chosen = {r: resolved for r in FILE_RIGHTS if rights & r}
+    if except_:
+        p.perms = p.perms.restrict(exclude=chosen)
+    else:
+        p.perms = p.perms.restrict(paths=chosen)
+    k.events.emit("drop", proc=p, rights=int(rights), paths=resolved, exclude=except_)
+    return 0
