@@ -1,6 +1,7 @@
 """Device files every program expects: /dev/null, /dev/zero, /dev/urandom,
-/dev/random, /dev/tty (when the kernel's stdin is a terminal), and
-/dev/stdin, /dev/stdout, /dev/stderr, /dev/fd/N."""
+/dev/random, /dev/tty (when the kernel's stdin is a terminal), and the
+links into /proc (procfs.py): /dev/fd -> /proc/self/fd, /dev/stdin,
+/dev/stdout, /dev/stderr -> /proc/self/fd/0, 1, 2."""
 
 from __future__ import annotations
 
@@ -48,25 +49,18 @@ _DEVICES = {"/dev/null": ("null", 0x103), "/dev/zero": ("zero", 0x105), "/dev/ur
             "/dev/random": ("urandom", 0x108)}
 
 
-def device_for(k: Kernel, t: Thread, path: str) -> OpenFile | None:
-    """The kernel's own file for a device path, or None for an ordinary path."""
+def device_for(k: Kernel, t: Thread, path: str, flags: int = 0, dirfd: int = -100, mode: int = 0) -> OpenFile | None:
+    """The kernel's own file for a device or /proc path (`dirfd` as openat's),
+    or None for an ordinary path.  /dev/fd/N and /proc/self/fd/N open the
+    descriptor's file again, as Linux does (procfs.reopen)."""
     if path in _DEVICES:
         src, rdev = _DEVICES[path]
         return CharDevice(path, rdev, src)
-    fdname = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}.get(path)
-    if fdname is None and (path.startswith("/dev/fd/") or path.startswith("/proc/self/fd/")):
-        try:
-            fdname = int(path.rsplit("/", 1)[1])
-        except ValueError:
-            raise SyscallError(errno.ENOENT) from None
-    if fdname is not None:
-        files = t.process.files
-        assert files is not None
-        return files.get(fdname)
-    if path.startswith("/proc"):
-        from .procfs import proc_file
+    from .procfs import open_path
 
-        return proc_file(k, t, path)
+    got = open_path(k, t, dirfd, path, flags, mode)
+    if got is not None:
+        return got
     if path == "/dev/tty":
         f = k._stdio[0]
         if getattr(f, "is_tty", False):
