@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import SyscallError
-from ..kernel.perms import right_names
 from ..kernel.task import ProcState, ThreadState
 from .files import O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, \
     O_TRUNC, O_WRONLY, OpenFile
@@ -966,7 +965,7 @@ def _status(k: Kernel, p: Process, th: Thread | None) -> bytes:
         "NoNewPrivs:\t0",
         f"VioletKind:\t{p.kind.value}",
         f"VioletUser:\t{p.user.name}",
-        f"VioletRights:\t{' '.join(right_names(p.perms.rights)) or '-'}",
+        f"VioletRights:\t{' '.join(p.perms.right_tokens()) or '-'}",  # fs.write:/out: limited to /out
         f"VioletParent:\t{ppid}",
     ]
     if th is not None:
