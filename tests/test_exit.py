@@ -89,3 +89,18 @@ def test_crash_is_recorded_in_the_api(guest):
     (c,) = k.crashes
     assert (c.pid, c.signal, c.address) == (p.pid, 11, 0)
     assert c.instruction.startswith("mov")
+
+
+def test_the_core_bit_follows_the_core_limit(guest, violet):
+    """abort() with RLIMIT_CORE 0 gives no core bit (Linux dumps nothing);
+    limits set by a process are inherited and read back."""
+    got = same_as_native(guest("core_bit"), violet)
+    assert "limit 0: signalled 1 by 6, core bit 0\n" in got.out
+    assert "child inherits the limit: 1\n" in got.out and "fsize reads back: 1\n" in got.out
+
+
+def test_the_core_bit_is_set_when_the_limit_allows_a_dump(guest, violet):
+    """Violet writes no core file, but the status says the action dumped."""
+    got = violet(guest("core_bit"), ["dump"])
+    assert got.status == 0, got.report
+    assert "limit raised: signalled 1 by 6, core bit 1\n" in got.out

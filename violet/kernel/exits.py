@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..cpu.engine import FS_BASE
 from ..errors import SyscallError
+from . import limits
 from .signals import (
     CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIG_IGN, SIGCHLD,
     SIGCONT, SIGKILL, Info, send_process,
@@ -90,8 +91,9 @@ def exit_thread(k: Kernel, t: Thread, code: int) -> None:
 
 
 def kill_process(k: Kernel, p: Process, sig: int, reason: str, core: bool = False) -> None:
-    """p dies of signal `sig` (default action), taking its descendants."""
-    exit_process(k, p, sig | (0x80 if core else 0), reason)
+    """p dies of signal `sig` (default action), taking its descendants.
+    `core`: the action dumps core; the status says so if RLIMIT_CORE lets it."""
+    exit_process(k, p, sig | (0x80 if core and limits.dumps_core(p) else 0), reason)
 
 
 def exit_process(k: Kernel, p: Process, wait_status: int, reason: str) -> None:

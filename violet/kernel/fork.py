@@ -156,7 +156,7 @@ def _new_process(k: Kernel, t: Thread, f: CloneFlag, stack: int, ptid: int, ctid
             raise
     kind = Kind.SYSTEM if parent.kind is Kind.SYSTEM else Kind.WORKER
     child = k._new_process(kind, parent, parent.user, parent.perms, space, files)
-    child.cwd, child.umask = parent.cwd, parent.umask
+    child.cwd, child.umask, child.rlimits = parent.cwd, parent.umask, dict(parent.rlimits)
     child.argv, child.envp, child.exe = list(parent.argv), list(parent.envp), parent.exe
     child.sig = parent.sig if f & CloneFlag.SIGHAND else parent.sig.fork()
     child.exit_signal = int(f & CloneFlag.CSIGNAL)

@@ -166,6 +166,7 @@ class Process:
     sig: SigState | None = None
     exit_signal: int = 17  # SIGCHLD
     vfork_parent: Thread | None = None  # a parent thread waiting for exec/exit
+    rlimits: dict[int, tuple[int, int]] = field(default_factory=dict)  # limits a guest set (kernel/limits.py)
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
     syscalls: Counter[str] = field(default_factory=Counter)

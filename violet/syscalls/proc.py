@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..cpu import engine as cpu
 from ..errors import SyscallError
-from ..kernel import exits, fork
+from ..kernel import exits, fork, limits
 from ..kernel.perms import Right
 from ..kernel.signals import Info, SI_TKILL, SI_USER, check_signal, send_process, send_thread
 from ..kernel.task import Block, NoReturn, ProcState
@@ -227,14 +227,12 @@ def sys_sysinfo(k: Kernel, t: Thread, buf: int, *_: int) -> int:
 
 # Limits ------------------------------------------------------------------
 
-RLIM_INFINITY = (1 << 64) - 1
-RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE, RLIMIT_AS = 3, 6, 7, 9
+RLIM_INFINITY = limits.RLIM_INFINITY
+RLIMIT_NPROC, RLIMIT_NOFILE = limits.RLIMIT_NPROC, limits.RLIMIT_NOFILE
 
 
 def _limit(k: Kernel, t: Thread, res: int) -> tuple[int, int]:
     p = t.process
-    if res == RLIMIT_STACK:
-        return 8 << 20, RLIM_INFINITY
     if res == RLIMIT_NOFILE:
         if p.files is None:
             return 1024, 1 << 20
@@ -242,14 +240,11 @@ def _limit(k: Kernel, t: Thread, res: int) -> tuple[int, int]:
     if res == RLIMIT_NPROC:
         n = p.perms.max_procs
         return (RLIM_INFINITY, RLIM_INFINITY) if n is None else (n, n)
-    if res == RLIMIT_AS:
-        return RLIM_INFINITY, RLIM_INFINITY
-    if 0 <= res < 16:
-        return RLIM_INFINITY, RLIM_INFINITY
-    raise SyscallError(errno.EINVAL)
+    return limits.get(p, res)
 
 
-@syscall("prlimit64", "process", Support.PARTIAL, "only RLIMIT_NOFILE can be changed; others read back fixed values")
+@syscall("prlimit64", "process", Support.PARTIAL,
+         "RLIMIT_NPROC reads the process budget and cannot be set; only RLIMIT_NOFILE and RLIMIT_CORE act")
 def sys_prlimit64(k: Kernel, t: Thread, pid: int, res: int, new: int, old: int, *_: int) -> int:
     if pid not in (0, t.process.pid):
         if k.procs.get(pid) is None:
@@ -262,11 +257,13 @@ def sys_prlimit64(k: Kernel, t: Thread, pid: int, res: int, new: int, old: int, 
         soft, hard = struct.unpack("<QQ", space.read(new, 16))
         if soft > hard:
             raise SyscallError(errno.EINVAL)
+        if hard > cur[1]:
+            raise SyscallError(errno.EPERM)
         if res == RLIMIT_NOFILE and t.process.files is not None:
-            if hard > cur[1]:
-                raise SyscallError(errno.EPERM)
             t.process.files.limit = min(soft, 1 << 20)
             t.process.files.hard_limit = hard
+        elif res != RLIMIT_NPROC:
+            limits.set_limit(t.process, res, soft, hard)
     if old:
         space.write(old, struct.pack("<QQ", *cur))
     return 0
@@ -277,7 +274,7 @@ def sys_getrlimit(k: Kernel, t: Thread, res: int, old: int, *_: int) -> int:
     return sys_prlimit64(k, t, 0, res, 0, old)
 
 
-@syscall("setrlimit", "process", Support.PARTIAL, "only RLIMIT_NOFILE can be changed")
+@syscall("setrlimit", "process", Support.PARTIAL, "as prlimit64")
 def sys_setrlimit(k: Kernel, t: Thread, res: int, new: int, *_: int) -> int:
     return sys_prlimit64(k, t, 0, res, new, 0)
 
