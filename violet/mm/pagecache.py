@@ -49,12 +49,20 @@ _ZEROS = bytes(PAGE)
 
 # (st_dev, st_ino) -> the caches of that file, one per kernel (frame pool)
 # that maps it.  Module-wide so that a HostFile, which knows no kernel, can
-# find them; two kernels in one Python process each have their own.
-_caches: dict[tuple[int, int], list[PageCache]] = {}
+# find them; two kernels in one Python process each have their own.  Weak:
+# the mappings hold a cache, and a kernel dropped without close() must not
+# stay alive through this table.
+_caches: dict[tuple[int, int], weakref.WeakSet[PageCache]] = {}
 
 
 def caches_for(key: tuple[int, int]) -> list[PageCache]:
-    return _caches.get(key, [])
+    group = _caches.get(key)
+    if group is None:
+        return []
+    found = list(group)
+    if not found:
+        del _caches[key]
+    return found
 
 
 def any_cached() -> bool:
@@ -63,7 +71,7 @@ def any_cached() -> bool:
 
 def caches_of(pool: FramePool) -> list[PageCache]:
     """Every page cache of one kernel (the invariant checker's view)."""
-    return [c for cs in _caches.values() for c in cs if c.pool is pool]
+    return [c for cs in list(_caches.values()) for c in list(cs) if c.pool is pool]
 
 
 def cache_for(pool: FramePool, f: HostFile) -> PageCache:
@@ -75,7 +83,7 @@ def cache_for(pool: FramePool, f: HostFile) -> PageCache:
             c.add_file(f)
             return c
     c = PageCache(pool, key, f)
-    _caches.setdefault(key, []).append(c)
+    _caches.setdefault(key, weakref.WeakSet()).add(c)
     return c
 
 
@@ -128,8 +136,9 @@ class PageCache(SharedObject):
             data = os.pread(self.rfile.fd, PAGE, off)
         except OSError as e:
             raise BusError(f"the mapped file cannot be read: {os.strerror(e.errno or errno.EIO)}") from None
-        f = self.pool.alloc(zero=len(data) < PAGE)
-        if data.count(0) != len(data):
+        nonzero = data.count(0) != len(data)
+        f = self.pool.alloc(zero=len(data) < PAGE or not nonzero)  # a recycled frame holds old bytes
+        if nonzero:
             self.pool.write(f, 0, data)
         self.frames[index] = f
         return f
@@ -151,8 +160,8 @@ class PageCache(SharedObject):
         self.frames.clear()
         self.dirty.clear()
         group = _caches.get(self.key)
-        if group is not None and self in group:
-            group.remove(self)
+        if group is not None:
+            group.discard(self)
             if not group:
                 del _caches[self.key]
         for f in (self.rfile, self.wfile):
