@@ -101,6 +101,13 @@ def test_past_the_end_of_the_file_is_sigbus_and_truncation_moves_the_end(guest, 
     assert "write from past the end: -1 errno EFAULT" in r.out
 
 
+def test_an_open_with_o_trunc_takes_the_mapped_pages_away(guest, violet, tmp_path):
+    r = _run(guest, violet, tmp_path, "otrunc")
+    assert "after O_TRUNC, page 0: 7" in r.out
+    assert "after growth, page 0: 0, holds 0" in r.out
+    assert f"size {PG}" in r.out
+
+
 def test_an_unhandled_sigbus_kills_with_status_135(guest, violet, tmp_path):
     r = same_as_native(guest("mmap_shared_file"), violet, ["sigbus_fatal"], env=_env(tmp_path))
     assert r.status == 128 + 7

@@ -236,6 +236,29 @@ static void sigbus(int fatal) {
     unlink(path);
 }
 
+/* An open with O_TRUNC empties a mapped file: its pages go. */
+static void otrunc(void) {
+    int fd = make_file("otrunc", 2 * PG);
+    volatile char *p = map(fd, 2 * PG, PROT_READ | PROT_WRITE, 0);
+    struct sigaction sa = {0};
+    sa.sa_sigaction = on_sig;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGBUS, &sa, NULL);
+    p[10] = 'q';
+    int t = open(path, O_RDWR | O_TRUNC);
+    if (t < 0) bad("open O_TRUNC");
+    printf("after O_TRUNC, page 0: %d\n", touch(p + 10));
+    ftruncate(t, PG);
+    printf("after growth, page 0: %d, holds %d\n", touch(p + 10), p[10]);
+    close(t);
+    munmap((void *)p, 2 * PG);
+    struct stat st;
+    fstat(fd, &st);
+    printf("size %lld\n", (long long)st.st_size);
+    close(fd);
+    unlink(path);
+}
+
 /* shm_open, ftruncate, mmap, fork, shm_unlink. */
 static void shm(void) {
     char name[64];
@@ -355,6 +378,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "sigbus")) sigbus(0);
     else if (!strcmp(m, "sigbus_fatal")) sigbus(1);
     else if (!strcmp(m, "shm")) shm();
+    else if (!strcmp(m, "otrunc")) otrunc();
     else if (!strcmp(m, "prot")) prot();
     else if (!strcmp(m, "partial")) partial();
     else if (!strcmp(m, "private")) private_sees_shared();

@@ -16,7 +16,7 @@ import struct
 
 from ..errors import SyscallError
 from ..mm import pagecache
-from .files import O_ACCMODE, O_APPEND, OpenFile, WouldBlock
+from .files import O_ACCMODE, O_APPEND, O_TRUNC, OpenFile, WouldBlock
 
 _DT = {stat.S_IFREG: 8, stat.S_IFDIR: 4, stat.S_IFLNK: 10, stat.S_IFIFO: 1, stat.S_IFSOCK: 12, stat.S_IFCHR: 2, stat.S_IFBLK: 6}
 
@@ -50,6 +50,11 @@ class HostFile(OpenFile):
         self._dir: list[bytes] | None = None
         self._dirpos = 0
         self._key: tuple[int, int] | None = None
+        if flags & O_TRUNC:
+            # The open has just emptied the file: a mapped file's cached
+            # pages go too (later accesses are SIGBUS), as on Linux.
+            for c in self._caches():
+                c.resized(0, 0)
 
     def file_key(self) -> tuple[int, int]:
         """(st_dev, st_ino): what names the file, whatever path opened it."""
