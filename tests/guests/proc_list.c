@@ -2,6 +2,10 @@
  *
  *   proc_list          facts that hold natively and under Violet
  *   proc_list violet   Violet's own choices (core_pattern, writes refused)
+ *   proc_list wait     pause until killed
+ *   proc_list peek PID what another process's entries give: another
+ *                      user's fd/, exe, smaps_rollup are EACCES, its
+ *                      status and stat are public
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -62,6 +66,33 @@ static const char *slurp(const char *path) {
 int main(int argc, char **argv) {
     char me[32], path[128];
     snprintf(me, sizeof me, "%d", getpid());
+    if (argc == 2 && !strcmp(argv[1], "wait")) {
+        pause();
+        return 0;
+    }
+    if (argc == 3 && !strcmp(argv[1], "peek")) {
+        const char *what[] = {"fd", "exe", "smaps_rollup", "status", "stat"};
+        for (int i = 0; i < 5; i++) {
+            snprintf(path, sizeof path, "/proc/%s/%s", argv[2], what[i]);
+            char l[256];
+            int ok;
+            if (i == 0) {
+                DIR *d = opendir(path);
+                ok = d != NULL;
+                if (d)
+                    closedir(d);
+            } else if (i == 1) {
+                ok = readlink(path, l, sizeof l) > 0;
+            } else {
+                int fd = open(path, O_RDONLY);
+                ok = fd >= 0;
+                if (fd >= 0)
+                    close(fd);
+            }
+            printf("%s: %s\n", what[i], ok ? "read" : errno == EACCES ? "EACCES" : strerror(errno));
+        }
+        return 0;
+    }
     if (argc == 2 && !strcmp(argv[1], "violet")) {
         printf("core_pattern: %s", slurp("/proc/sys/kernel/core_pattern"));
         int fd = open("/proc/sys/kernel/core_pattern", O_WRONLY);

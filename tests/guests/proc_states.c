@@ -108,7 +108,9 @@ static void child_body(const char *mode, int rfd) {
         pause();
     } else if (!strcmp(mode, "wait4")) {
         pid_t g = fork();
-        if (g == 0) {
+        if (g == 0) { /* ends with its parent (natively by PDEATHSIG; Violet's cascade anyway) */
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+            alarm(30);
             pause();
             _exit(0);
         }

@@ -118,7 +118,7 @@ def proc_path(k: Kernel, t: Thread, dirfd: int, path: str) -> str | None:
             return None
         if path.startswith("/dev/fd/"):  # /dev/fd/.. is /proc/self
             path = "/proc/self/fd/" + path[len("/dev/fd/"):]
-        full = posixpath.normpath(path)
+        full = path  # ".." is taken while walking: after a link, it leaves the link's target
     else:
         base = t.process.cwd
         fd = dirfd & 0xFFFFFFFF
@@ -128,9 +128,11 @@ def proc_path(k: Kernel, t: Thread, dirfd: int, path: str) -> str | None:
             if not isinstance(f, ProcDir):
                 return None  # the caller's own dirfd rules apply (EBADF, ENOTDIR, a host directory)
             base = f.path
-        full = posixpath.normpath(posixpath.join(base, path))
-    if full.startswith("//"):
-        full = full[1:]
+        full = base.rstrip("/") + "/" + path
+        if not _is_proc(full):
+            full = posixpath.normpath(full)  # ../proc/self from elsewhere
+            if full.startswith("//"):
+                full = full[1:]
     return full if _is_proc(full) else None
 
 
@@ -249,9 +251,10 @@ def _walk_path(k: Kernel, t: Thread, path: str, follow: bool) -> Node | Outside:
             return Node("link", path, "dev")
         path = _DEV_LINKS[top] + rest
     comps = _split(path)
-    node = _root()
+    stack = [_root()]  # the directories walked, for ".." (taken after a link is followed, as Linux does)
     i = 0
     while True:
+        node = stack[-1]
         if node.kind == "link" and (i < len(comps) or follow):
             hops += 1
             if hops > MAX_HOPS:
@@ -259,8 +262,8 @@ def _walk_path(k: Kernel, t: Thread, path: str, follow: bool) -> Node | Outside:
             target = _follow(k, t, node)
             rest = comps[i:]
             if isinstance(target, str):  # within the tree
-                comps = _split(posixpath.normpath(target)) + rest
-                node, i = _root(), 0
+                comps = _split(target) + rest
+                stack, i = [_root()], 0
                 continue
             if not rest:
                 return target
@@ -276,11 +279,19 @@ def _walk_path(k: Kernel, t: Thread, path: str, follow: bool) -> Node | Outside:
             return node
         if node.kind != "dir":
             raise SyscallError(errno.ENOTDIR)
-        child = _child(k, t, node, comps[i])
+        c = comps[i]
+        i += 1
+        if c == ".":
+            continue
+        if c == "..":
+            if len(stack) == 1:  # /proc/.. is the root's
+                return Outside(guest=posixpath.join("/", *comps[i:]))
+            stack.pop()
+            continue
+        child = _child(k, t, node, c)
         if child is None:
             raise SyscallError(errno.ENOENT)
-        node = child
-        i += 1
+        stack.append(child)
 
 
 def _follow(k: Kernel, t: Thread, node: Node) -> str | Outside:
@@ -546,15 +557,17 @@ def _dir_spelling(path: str) -> bool:
 
 
 def _open_full(k: Kernel, t: Thread, full: str, flags: int, mode: int) -> OpenFile:
-    if flags & O_CREAT and flags & O_EXCL:
-        _walk(k, t, full, False)  # ENOENT where nothing is; else it exists
-        raise SyscallError(errno.EEXIST)
-    got = _walk(k, t, full, not flags & O_NOFOLLOW, bool(flags & O_DIRECTORY))
+    excl = bool(flags & O_CREAT and flags & O_EXCL)
+    follow = not flags & O_NOFOLLOW and not excl
+    got = _walk(k, t, full, follow, bool(flags & O_DIRECTORY))
     if isinstance(got, Outside):
         if got.file is not None:
             return reopen(k, t, got.file, flags, mode)
-        assert got.guest is not None
-        return _host_open(k, t, k.vfs.host_path(got.guest, "/"), got.guest, flags, mode)
+        assert got.guest is not None  # a path out of the tree (cwd/..., /proc/../...): inside the root
+        host = k.vfs.host_path(got.guest, "/", follow)
+        return _host_open(k, t, host, got.guest, flags, mode, extra=flags & (O_EXCL | O_NOFOLLOW))
+    if excl:  # the entry exists (a missing one was ENOENT)
+        raise SyscallError(errno.EEXIST)
     acc = flags & O_ACCMODE
     if got.kind == "link":  # O_NOFOLLOW on a link
         raise SyscallError(errno.ELOOP)
@@ -583,7 +596,9 @@ def _writer(t: Thread, node: Node):  # type: ignore[no-untyped-def]
 
     def write(data: bytes) -> int:
         if target is not None:
-            target.name = data.split(b"\0", 1)[0].rstrip(b"\n")[:15].decode(errors="replace")
+            # As Linux's comm_write: the bytes as written (a newline
+            # included), up to 15.
+            target.name = data.split(b"\0", 1)[0][:15].decode(errors="replace")
         return len(data)
 
     return write
@@ -621,11 +636,11 @@ def reopen(k: Kernel, t: Thread, f: OpenFile, flags: int, mode: int = 0) -> Open
 
 
 def _host_open(k: Kernel, t: Thread, host: str, name: str, flags: int, mode: int,
-               host_path: str | None = None) -> OpenFile:
+               host_path: str | None = None, extra: int = 0) -> OpenFile:
     from ..syscalls.fileio import _host_fd_ceiling
     from .hostfile import HostFile
 
-    hflags = flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_DIRECTORY)
+    hflags = flags & (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_DIRECTORY) | extra
     try:
         fd = os.open(host, hflags | os.O_CLOEXEC | os.O_NONBLOCK, mode & ~t.process.umask & 0o7777)
     except OSError as e:
@@ -898,19 +913,47 @@ class _Vm:
     exe: int = 0
 
 
+def _present(space: AddressSpace, keys: list[int], m) -> int:  # type: ignore[no-untyped-def]
+    """Resident pages of mapping m: entries holding a frame (counted in C)."""
+    from ..mm.space import LEAF_SHIFT, PAGE_SHIFT
+
+    vs, ve = m.start >> PAGE_SHIFT, m.end >> PAGE_SHIFT
+    n = 0
+    i = bisect_left(keys, vs >> LEAF_SHIFT)
+    while i < len(keys) and (keys[i] << LEAF_SHIFT) < ve:
+        leaf = space.leaves[keys[i]]
+        base = keys[i] << LEAF_SHIFT
+        i += 1
+        if leaf.present:
+            lo, hi = max(vs - base, 0), min(ve - base, 512)
+            n += hi - lo - leaf.ptes[lo:hi].count(0)
+    return n
+
+
 def _vm(p: Process) -> _Vm:
+    """The figures of status and statm, classified as mapping_figures does,
+    without its page-by-page walk (status is read often)."""
     from ..mm.space import PAGE_SHIFT, Prot
 
     v = _Vm()
-    if p.space is None:
+    space = p.space
+    if space is None:
         return v
-    for m, fig in mapping_figures(p.space):
+    keys = sorted(space.leaves)
+    for m in space.maps:
         pages = m.length >> PAGE_SHIFT
+        rss = _present(space, keys, m)
         v.size += pages
-        v.rss += fig.rss
-        v.anon += fig.anonymous
-        v.file += fig.file
-        v.shmem += fig.shmem
+        v.rss += rss
+        if m.obj is not None:
+            if _is_file(m.name):
+                v.file += rss
+            else:
+                v.shmem += rss
+        elif _is_file(m.name) and not m.prot & Prot.WRITE:
+            v.file += rss
+        else:
+            v.anon += rss
         if m.grows_down or m.name == "[stack]":
             v.stack += pages
         elif m.prot & Prot.WRITE and not m.shared:
