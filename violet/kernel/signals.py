@@ -343,7 +343,7 @@ def _restore_saved_mask(t: Thread) -> None:
     """A call that swapped the mask for its wait returns with no handler
     run: its caller's mask comes back (a handler's frame restores it
     otherwise)."""
-    if t.saved_sigmask is not None and t.block is None and t.state is ThreadState.RUNNABLE:
+    if getattr(t, "saved_sigmask", None) is not None and t.block is None and t.state is ThreadState.RUNNABLE:
         t.sigmask, t.saved_sigmask = t.saved_sigmask, None
 
 
@@ -510,7 +510,8 @@ def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None
 
     # The mask rt_sigreturn restores: the one a sigsuspend (ppoll, pselect6)
     # replaced for its wait, else the current one.
-    old_mask = t.sigmask if t.saved_sigmask is None else t.saved_sigmask
+    saved = getattr(t, "saved_sigmask", None)  # (getattr: until Thread.saved_sigmask is committed)
+    old_mask = t.sigmask if saved is None else saved
     mctx = bytearray(256)
     struct.pack_into("<18Q", mctx, 0, *[r & 0xFFFFFFFFFFFFFFFF for r in regs])
     struct.pack_into("<HHHH", mctx, 144, 0x33, 0, 0, 0x2B)  # cs, gs, fs, ss
