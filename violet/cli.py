@@ -137,6 +137,33 @@ def _permissions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     for value, flag in ((args.max_procs, "--max-procs"), (args.max_threads, "--max-threads")):
         if value is not None and value < 1:
             raise UsageError(f"{flag} must be at least 1")
+def _terminal_modes() -> dict[int, list]:  # type: ignore[type-arg]
+    """The modes of the terminals Violet's stdin, stdout and stderr are."""
+    import termios
+
+    modes = {}
+    for fd in (0, 1, 2):
+        try:
+            if os.isatty(fd):
+                modes[fd] = termios.tcgetattr(fd)
+        except (OSError, termios.error):
+            pass
+    return modes
+
+
+def _restore_terminal_modes(modes: dict[int, list]) -> None:  # type: ignore[type-arg]
+    """Put the terminal back as it was: a guest killed in raw mode (or one
+    that forgot) must not leave the user's shell without echo."""
+    import termios
+
+    for fd, mode in modes.items():
+        try:
+            if termios.tcgetattr(fd) != mode:
+                termios.tcsetattr(fd, termios.TCSADRAIN, mode)
+        except (OSError, termios.error):
+            pass
+
+
     return perms.restrict(drop, mem_pages, args.max_procs, args.max_threads)
 
 
@@ -187,9 +214,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"violet: {e}", file=sys.stderr)
         return e.status
     _forward_host_signals(kernel)
+    modes = _terminal_modes()
     from .trace.report import print_tree
 
     kernel.on_view = lambda k: print_tree(k, sys.stderr)
+        _restore_terminal_modes(modes)
     try:
         status = kernel.run(timeout=args.timeout)
     finally:
@@ -235,15 +264,28 @@ def _open_output(flag: str, path: str):  # type: ignore[no-untyped-def]
     try:
         return open(path, "w")  # noqa: SIM115 (closed after the run)
     except OSError as e:
+def _on_terminal() -> bool:
+    """Violet runs in the foreground of the terminal that is its stdin."""
+    try:
+        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
+
+
         raise UsageError(f"{flag}: cannot write {path}: {e.strerror}") from None
 
 
 def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
-    """Ctrl-C, SIGTERM or SIGHUP to violet end the guest tree (the cascade
-    rule); SIGUSR1 prints the process tree while the guest runs.
+    """SIGTERM or SIGHUP to violet end the guest tree (the cascade rule);
+    SIGUSR1 prints the process tree while the guest runs.  Ctrl-C
+    (SIGINT) and Ctrl-\\ (SIGQUIT) end the guest tree too, unless Violet
+    runs on a terminal: then they, and SIGWINCH, go to the guest's
+    foreground process group, as the terminal would send them, so an
+    interactive shell survives a Ctrl-C that stops its command.
 
     Python runs signal handlers only between bytecodes of the main thread,
     and a guest in a compute loop may keep the main thread inside the
+    forwarded = {signal.SIGINT, signal.SIGQUIT, signal.SIGWINCH} if _on_terminal() else set()
     engine: the signal's number is also written to a wakeup pipe, whose
     reader thread stops the engine at once.
     """
@@ -251,10 +293,10 @@ def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
     def handler(signo: int, _frame: object) -> None:
         if signo == signal.SIGUSR1:
             kernel.request_view()
-        else:
+        elif signo not in forwarded:  # the wakeup pipe's reader forwards those, once
             kernel.interrupt(signo)
 
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1):
+    for s in {signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1} | forwarded:
         signal.signal(s, handler)
     r, w = os.pipe()
     os.set_blocking(w, False)
@@ -267,6 +309,8 @@ def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
             except OSError:
                 return
             if not data:
+            elif data[0] in forwarded:
+                kernel.terminal_signal(data[0])
                 return
             if data[0] == signal.SIGUSR1:
                 kernel.request_view()

@@ -25,7 +25,15 @@ from ..errors import SyscallError
 O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2
 O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK = 0o100, 0o200, 0o400, 0o1000, 0o2000, 0o4000
 O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC = 0o200000, 0o400000, 0o2000000
-TIOCGWINSZ, TCGETS, TIOCGPGRP = 0x5413, 0x5401, 0x540F
+# Terminal requests (asm-generic/ioctls.h); the structures are x86-64
+# Linux's on both sides, so the host's terminal takes them as they are.
+TCGETS, TCSETS, TCSETSW, TCSETSF, TCSBRK, TCXONC, TCFLSH = 0x5401, 0x5402, 0x5403, 0x5404, 0x5409, 0x540A, 0x540B
+TIOCGPGRP, TIOCSPGRP, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, TIOCGSID = 0x540F, 0x5410, 0x5413, 0x5414, 0x541B, 0x5429
+TERMIOS_SIZE, WINSIZE_SIZE = 36, 8  # struct termios (the kernel's), struct winsize
+# request -> bytes the guest gives (a "set") or gets (a "get")
+TTY_SETS = {TCSETS: TERMIOS_SIZE, TCSETSW: TERMIOS_SIZE, TCSETSF: TERMIOS_SIZE, TIOCSWINSZ: WINSIZE_SIZE}
+TTY_GETS = {TCGETS: TERMIOS_SIZE, TIOCGWINSZ: WINSIZE_SIZE, FIONREAD: 4}
+TTY_VALUES = (TCSBRK, TCXONC, TCFLSH)  # the argument is a number, not a pointer
 MAX_FDS = 1024
 
 
@@ -55,7 +63,10 @@ class OpenFile:
     def write(self, data: bytes) -> int:
         raise SyscallError(errno.EBADF)
 
-    def ioctl(self, req: int) -> bytes | int:
+    def ioctl(self, req: int, arg: bytes | int) -> bytes | int:
+        """A device request: `arg` is what the guest passed (the structure's
+        bytes for TTY_SETS, the number for TTY_VALUES, else the address).
+        Returns the bytes to copy out (TTY_GETS) or the result."""
         raise SyscallError(errno.ENOTTY)
 
     def seek(self, off: int, whence: int) -> int:
@@ -134,22 +145,38 @@ class HostStream(OpenFile):
         except OSError as e:
             raise SyscallError(e.errno or errno.EIO) from None
 
-    def ioctl(self, req: int) -> bytes | int:
+    def ioctl(self, req: int, arg: bytes | int) -> bytes | int:
+        """Terminal requests go to the host terminal (its modes, its size,
+        flushing); FIONREAD to any host descriptor.  Job control (the
+        foreground group) is the kernel's, see fileio.sys_ioctl."""
+        if req == FIONREAD:
+            return self._host_ioctl(req, bytes(4))
         if not self.is_tty:
             raise SyscallError(errno.ENOTTY)
-        if req == TIOCGWINSZ:
-            try:
-                return fcntl.ioctl(self.fd, TIOCGWINSZ, b"\0" * 8)
-            except OSError as e:
-                raise SyscallError(e.errno or errno.ENOTTY) from None
-        if req == TCGETS:
-            attrs = termios.tcgetattr(self.fd)
-            iflag, oflag, cflag, lflag, _ispeed, _ospeed, cc = attrs
-            ccb = bytes(c if isinstance(c, int) else c[0] for c in cc[:19]).ljust(19, b"\0")
-            return struct.pack("<IIIIB19s", iflag, oflag, cflag, lflag, 0, ccb) + bytes(8)
-        if req == TIOCGPGRP:
-            return struct.pack("<i", os.getpgrp())
-        raise SyscallError(errno.EINVAL)
+        if req in TTY_GETS:
+            return self._host_ioctl(req, bytes(TTY_GETS[req]))
+        if req in TTY_SETS:
+            assert isinstance(arg, bytes)
+            self._host_ioctl(req, arg)
+            return 0
+        try:
+            if req == TCFLSH:
+                termios.tcflush(self.fd, int(arg))
+            elif req == TCXONC:
+                termios.tcflow(self.fd, int(arg))
+            elif req == TCSBRK:
+                termios.tcdrain(self.fd) if arg else termios.tcsendbreak(self.fd, 0)
+            else:
+                raise SyscallError(errno.EINVAL)
+        except termios.error as e:
+            raise SyscallError(e.args[0] if e.args and isinstance(e.args[0], int) else errno.EINVAL) from None
+        return 0
+
+    def _host_ioctl(self, req: int, buf: bytes) -> bytes:
+        try:
+            return fcntl.ioctl(self.fd, req, buf)
+        except OSError as e:
+            raise SyscallError(e.errno or errno.ENOTTY) from None
 
     def seek(self, off: int, whence: int) -> int:
         if whence not in (0, 1, 2, 3, 4):  # SEEK_SET, _CUR, _END, _DATA, _HOLE

@@ -141,6 +141,7 @@ class Kernel:
         self.slice_us = max(100, int(slice_ms * 1000))
 
         self.procs: dict[int, Process] = {}  # live and zombie processes
+        self.terminal_pgrp: int | None = None  # the terminal's foreground group (tcsetpgrp); None: the session's
         self.history: list[Process] = []  # every process ever created, in order
         self.threads: dict[int, Thread] = {}  # live threads by tid
         self._next_id = 1
@@ -168,6 +169,7 @@ class Kernel:
         self._yielded = False  # sched_yield: the current slice ends now
         self.on_view: Callable[[Kernel], None] | None = None
         self._view_requested = False
+        self._terminal_signals: list[int] = []  # from the host terminal, for the foreground group (terminal_signal)
         # Threads blocked on each wake key (a superset: entries are checked
         # against the thread's current Block when the key is woken).
         self._waiters: dict[object, set[Thread]] = {}
@@ -634,6 +636,8 @@ class Kernel:
                     self._view_requested = False
                     if self.on_view is not None:
                         self.on_view(self)
+                while self._terminal_signals:
+                    self._signal_foreground(self._terminal_signals.pop(0))
                 if self._expired or (deadline is not None and time.monotonic() >= deadline):
                     self.say(f"violet: timeout after {timeout:g} s; terminating every process")
                     self.kill_everything("timeout")
@@ -959,6 +963,30 @@ class Kernel:
         """From a host signal handler: end the run, killing every guest."""
         self.interrupted = signo
         self.cpu.stop()
+
+    def terminal_signal(self, signo: int) -> None:
+        """From any host thread: the host terminal sent `signo` (Ctrl-C,
+        Ctrl-\\, a resize): it goes to the guest terminal's foreground
+        process group, as the terminal would send it natively."""
+        self._terminal_signals.append(signo)
+        self.cpu.stop()
+        self.poke()
+
+    def foreground_pgrp(self) -> int | None:
+        """The terminal's foreground group: the one a guest set with
+        tcsetpgrp, else the group of the application `spawn` started."""
+        if self.terminal_pgrp is not None:
+            return self.terminal_pgrp
+        first = next((p for p in self._spawned if p.alive), None)
+        return first.pgid if first is not None else None
+
+    def _signal_foreground(self, signo: int) -> None:
+        from .signals import SI_KERNEL, Info, send_process
+
+        fg = self.foreground_pgrp()
+        for p in list(self.procs.values()):
+            if p.alive and p.pgid == fg:
+                send_process(self, p, signo, Info(signo, SI_KERNEL))
 
     def request_view(self) -> None:
         """From any host thread: call `on_view(kernel)` between two slices

@@ -20,6 +20,7 @@ from ..fs.files import (
     O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_TRUNC,
     O_WRONLY, OpenFile, WouldBlock,
 )
+from ..fs import files as files_mod
 from ..fs import procfs
 from ..fs.hostfile import HostFile
 from ..fs.pipe import Pipe, PipeEnd
@@ -215,14 +216,42 @@ def sys_lseek(k: Kernel, t: Thread, fd: int, off: int, whence: int, *_: int) -> 
     return f.seek(off, whence & 0xFFFFFFFF)
 
 
-@syscall("ioctl", "file", Support.PARTIAL, "terminal queries (TIOCGWINSZ, TCGETS, TIOCGPGRP); others ENOTTY")
+@syscall("ioctl", "file", Support.PARTIAL,
+         "terminals: modes (TCGETS/TCSETS*), size, flush/drain/flow, foreground group, FIONREAD; others ENOTTY")
 def sys_ioctl(k: Kernel, t: Thread, fd: int, req: int, arg: int, *_: int) -> int:
     f = _files(t).get(fd)
-    got = f.ioctl(req & 0xFFFFFFFF)
+    req &= 0xFFFFFFFF
+    if req in (files_mod.TIOCGPGRP, files_mod.TIOCSPGRP, files_mod.TIOCGSID):
+        return _job_control(k, t, f, req, arg)
+    sets = files_mod.TTY_SETS.get(req)
+    got = f.ioctl(req, _space(t).read(arg, sets) if sets else arg)
     if isinstance(got, bytes):
         _space(t).write(arg, got)
         return 0
     return got
+
+
+def _job_control(k: Kernel, t: Thread, f: OpenFile, req: int, arg: int) -> int:
+    """The terminal's foreground process group, kept by the kernel: the
+    host terminal's belongs to Violet's own process group (see
+    Kernel.foreground_pgrp)."""
+    if not getattr(f, "is_tty", False):
+        raise SyscallError(errno.ENOTTY)
+    p = t.process
+    if req == files_mod.TIOCGSID:
+        _space(t).write(arg, struct.pack("<i", p.sid))
+        return 0
+    if req == files_mod.TIOCGPGRP:
+        fg = k.foreground_pgrp()
+        _space(t).write(arg, struct.pack("<i", p.pgid if fg is None else fg))
+        return 0
+    (pgrp,) = struct.unpack("<i", _space(t).read(arg, 4))
+    if pgrp < 0:
+        raise SyscallError(errno.EINVAL)
+    if not any(q.alive and q.pgid == pgrp and q.sid == p.sid for q in k.procs.values()):
+        raise SyscallError(errno.EPERM)
+    k.terminal_pgrp = pgrp
+    return 0
 
 
 @syscall("sendfile", "file", Support.PARTIAL, "copies through the kernel; no zero-copy")
