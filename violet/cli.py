@@ -214,14 +214,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"violet: {e}", file=sys.stderr)
         return e.status
     _forward_host_signals(kernel)
-    modes = _terminal_modes()
     from .trace.report import print_tree
 
     kernel.on_view = lambda k: print_tree(k, sys.stderr)
-        _restore_terminal_modes(modes)
+    modes = _terminal_modes()
     try:
         status = kernel.run(timeout=args.timeout)
     finally:
+        _restore_terminal_modes(modes)
         if trace_file is not None:
             trace_file.close()
     if kernel.stats.audit and not args.quiet:
