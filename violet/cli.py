@@ -137,6 +137,9 @@ def _permissions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     for value, flag in ((args.max_procs, "--max-procs"), (args.max_threads, "--max-threads")):
         if value is not None and value < 1:
             raise UsageError(f"{flag} must be at least 1")
+    return perms.restrict(drop, mem_pages, args.max_procs, args.max_threads)
+
+
 def _terminal_modes() -> dict[int, list]:  # type: ignore[type-arg]
     """The modes of the terminals Violet's stdin, stdout and stderr are."""
     import termios
@@ -162,9 +165,6 @@ def _restore_terminal_modes(modes: dict[int, list]) -> None:  # type: ignore[typ
                 termios.tcsetattr(fd, termios.TCSADRAIN, mode)
         except (OSError, termios.error):
             pass
-
-
-    return perms.restrict(drop, mem_pages, args.max_procs, args.max_threads)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -264,15 +264,15 @@ def _open_output(flag: str, path: str):  # type: ignore[no-untyped-def]
     try:
         return open(path, "w")  # noqa: SIM115 (closed after the run)
     except OSError as e:
+        raise UsageError(f"{flag}: cannot write {path}: {e.strerror}") from None
+
+
 def _on_terminal() -> bool:
     """Violet runs in the foreground of the terminal that is its stdin."""
     try:
         return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
     except OSError:
         return False
-
-
-        raise UsageError(f"{flag}: cannot write {path}: {e.strerror}") from None
 
 
 def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
@@ -285,10 +285,10 @@ def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
 
     Python runs signal handlers only between bytecodes of the main thread,
     and a guest in a compute loop may keep the main thread inside the
-    forwarded = {signal.SIGINT, signal.SIGQUIT, signal.SIGWINCH} if _on_terminal() else set()
     engine: the signal's number is also written to a wakeup pipe, whose
     reader thread stops the engine at once.
     """
+    forwarded = {signal.SIGINT, signal.SIGQUIT, signal.SIGWINCH} if _on_terminal() else set()
 
     def handler(signo: int, _frame: object) -> None:
         if signo == signal.SIGUSR1:
@@ -309,11 +309,11 @@ def _forward_host_signals(kernel) -> None:  # type: ignore[no-untyped-def]
             except OSError:
                 return
             if not data:
-            elif data[0] in forwarded:
-                kernel.terminal_signal(data[0])
                 return
             if data[0] == signal.SIGUSR1:
                 kernel.request_view()
+            elif data[0] in forwarded:
+                kernel.terminal_signal(data[0])
             else:
                 kernel.interrupt(data[0])
 
