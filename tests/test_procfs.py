@@ -10,8 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from harness import run_api, run_cli, run_native, same_as_native
+from harness import run_cli, run_native, same_as_native
 from test_busybox import busybox  # noqa: F401  (the fixture)
 
 

@@ -47,8 +47,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import SyscallError
 from ..kernel.task import ProcState, ThreadState
-from .files import O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, \
-    O_TRUNC, O_WRONLY, OpenFile
+from .files import (
+    O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY,
+    OpenFile,
+)
 
 if TYPE_CHECKING:
     from ..kernel.kernel import Kernel
@@ -105,7 +107,7 @@ class Outside:
 
 
 def _is_proc(path: str) -> bool:
-    return path == "/proc" or path.startswith("/proc/") or path in _DEV_LINKS or path.startswith("/dev/fd/")
+    return path == "/proc" or path in _DEV_LINKS or path.startswith(("/proc/", "/dev/fd/"))
 
 
 def proc_path(k: Kernel, t: Thread, dirfd: int, path: str) -> str | None:
@@ -553,7 +555,7 @@ def open_path(k: Kernel, t: Thread, dirfd: int, path: str, flags: int, mode: int
 
 def _dir_spelling(path: str) -> bool:
     """A path ending in / or /. names a directory (links followed)."""
-    return path.endswith("/") or path.endswith("/.") or path.endswith("/..")
+    return path.endswith(("/", "/.", "/.."))
 
 
 def _open_full(k: Kernel, t: Thread, full: str, flags: int, mode: int) -> OpenFile:
@@ -791,8 +793,7 @@ def mapping_figures(space: AddressSpace, keys: list[int] | None = None) -> list[
                 else:
                     mappers = lrefs + refs[f] - 1
                     clean = clean_kind
-                if mappers < 1:
-                    mappers = 1
+                mappers = max(mappers, 1)
                 share = 1.0 / mappers
                 fig.rss += 1
                 fig.pss += share
@@ -999,7 +1000,7 @@ def _status(k: Kernel, p: Process, th: Thread | None) -> bytes:
     pend, shared, blocked, ign, cgt = _sigmasks(p, th if th is not None else _main_or_any(p))
     lines += [
         f"Threads:\t{p.live_count if p.alive else 1}",
-        f"SigQ:\t{bin(pend | shared).count('1')}/{1 << 16}",
+        f"SigQ:\t{(pend | shared).bit_count()}/{1 << 16}",
         f"SigPnd:\t{pend:016x}",
         f"ShdPnd:\t{shared:016x}",
         f"SigBlk:\t{blocked:016x}",
@@ -1091,13 +1092,13 @@ def _top_content(k: Kernel, t: Thread, what: str) -> bytes:
                 f"processes {len(k.history)}\nprocs_running {running}\nprocs_blocked {blocked}\n"
                 f"softirq 0 0 0 0 0 0 0 0 0 0 0\n").encode()
     if what == "cpuinfo":
-        return ("processor\t: 0\nvendor_id\t: Violet\ncpu family\t: 6\nmodel\t\t: 0\n"
-                "model name\t: Violet emulated x86-64 CPU (Unicorn)\nstepping\t: 0\ncpu MHz\t\t: 1000.000\n"
-                "physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\n"
-                "fpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 1\nwp\t\t: yes\n"
-                "flags\t\t: fpu tsc cx8 cmov mmx fxsr sse sse2 syscall nx lm\n"
-                "clflush size\t: 64\ncache_alignment\t: 64\naddress sizes\t: 48 bits physical, 48 bits virtual\n"
-                "\n").encode()
+        return (b"processor\t: 0\nvendor_id\t: Violet\ncpu family\t: 6\nmodel\t\t: 0\n"
+                b"model name\t: Violet emulated x86-64 CPU (Unicorn)\nstepping\t: 0\ncpu MHz\t\t: 1000.000\n"
+                b"physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\n"
+                b"fpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: 1\nwp\t\t: yes\n"
+                b"flags\t\t: fpu tsc cx8 cmov mmx fxsr sse sse2 syscall nx lm\n"
+                b"clflush size\t: 64\ncache_alignment\t: 64\naddress sizes\t: 48 bits physical, 48 bits virtual\n"
+                b"\n")
     if what == "version":
         sysname, node, release, version, _machine, _dom = _uname()
         return f"{sysname} version {release} (violet@{node}) {version}\n".encode()
