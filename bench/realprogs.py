@@ -1,0 +1,123 @@
+"""Real programs side by side: Lua and SQLite natively, under qemu-user and
+under Violet.
+
+    python bench/realprogs.py [--repeat N] [--runners native,qemu,violet] [--json FILE]
+
+The programs are the ones the tests use (tests/realprogs.py: Lua 5.4.8 from
+lupa's sdist on PyPI, the sqlite3 shell of SQLite 3.52.0 from the npm
+package sqlite3; fetched and built once into the cache).  Two workloads:
+
+- lua: tests/guests/lua/heavy.lua (a sieve to 200000, 8-queens, 20000
+  string.format calls and a concat, sorting 50000 random numbers, 100000
+  table updates, 200000 math.sin/sqrt, fib(24)); nearly no syscalls;
+- sqlite: a new file database, 20000 INSERT statements in one transaction,
+  an index, a join with GROUP BY and an integrity check: parsing and
+  B-tree work plus a few hundred file writes.
+
+Each way runs --repeat times (default 3); the figure is the median of the
+whole run's wall time, start-up included, and the ratio is that time over
+native's (above 1: slower).  Every run's output must equal native's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+import realprogs  # noqa: E402  (tests/realprogs.py)
+
+sys.path.insert(0, str(HERE))
+from run import command  # noqa: E402  (bench/run.py: the same three ways to run)
+
+LUA_SCRIPT = HERE.parent / "tests" / "guests" / "lua" / "heavy.lua"
+
+
+def sqlite_script(rows: int) -> bytes:
+    lines = [".bail on", "create table item(id integer primary key, grp integer, name text, price real);",
+             "create table grp(id integer primary key, label text);", "begin;"]
+    lines += [f"insert into item values({i}, {i * 31 % 97}, 'item-{i:06d}', {i * 0.37:.2f});" for i in range(rows)]
+    lines += [f"insert into grp values({g}, 'group {g}');" for g in range(97)]
+    lines += ["commit;", "create index item_grp on item(grp);",
+              "select count(*), round(sum(price), 2) from item;",
+              "select g.label, count(*), round(avg(i.price), 3) from item i join grp g on g.id = i.grp"
+              " group by g.id order by 2 desc, 1 limit 3;",
+              "pragma integrity_check;"]
+    return "\n".join(lines).encode() + b"\n"
+
+
+def time_run(cmd: list[str], stdin: bytes, timeout: float) -> tuple[float, bytes]:
+    begun = time.perf_counter()
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)
+    wall = time.perf_counter() - begun
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-300:]}")
+    return wall, proc.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--runners", default="native,qemu,violet")
+    parser.add_argument("--rows", type=int, default=20000, help="INSERT statements of the sqlite workload")
+    parser.add_argument("--json", type=Path)
+    opts = parser.parse_args()
+    runners = [r for r in opts.runners.split(",") if r != "qemu" or shutil.which("qemu-x86_64")]
+    if "native" not in runners:
+        runners.insert(0, "native")
+
+    lua, sqlite = realprogs.lua(), realprogs.sqlite3()
+    results: dict[str, dict[str, float]] = {}
+    failed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        script = sqlite_script(opts.rows)
+        workloads = {
+            "lua": (lua, lambda i: (str(LUA_SCRIPT),), b""),
+            "sqlite": (sqlite, lambda i: (f"{tmp}/bench-{i}.db",), script),
+        }
+        for name, (binary, args, stdin) in workloads.items():
+            reference = None
+            results[name] = {}
+            for runner in runners:
+                walls = []
+                for i in range(opts.repeat):
+                    run_args = args(f"{runner}-{i}")
+                    try:
+                        wall, out = time_run(command(runner, binary, run_args), stdin, timeout=600)
+                    except (RuntimeError, subprocess.TimeoutExpired) as e:
+                        print(f"note: {name} under {runner}: {e}", file=sys.stderr)
+                        failed = True
+                        continue
+                    if reference is None:
+                        reference = out
+                    elif out != reference:
+                        print(f"note: {name} under {runner}: output differs from native's", file=sys.stderr)
+                        failed = True
+                        continue
+                    walls.append(wall)
+                if walls:
+                    results[name][runner] = statistics.median(walls)
+
+    print(f"| workload | {' | '.join(runners)} | " + " | ".join(f"{r}/native" for r in runners if r != "native") + " |")
+    print("|---" * (2 * len(runners)) + "|")
+    for name, times in results.items():
+        base = times.get("native")
+        cells = [f"{times[r]:.2f} s" if r in times else "FAIL" for r in runners]
+        ratios = [f"{times[r] / base:.1f}x" if base and r in times else "-" for r in runners if r != "native"]
+        print(f"| {name} | {' | '.join(cells)} | {' | '.join(ratios)} |")
+    if opts.json:
+        opts.json.write_text(json.dumps({"repeat": opts.repeat, "rows": opts.rows, "seconds": results}, indent=2))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
