@@ -225,3 +225,39 @@ def test_sqlite_import_and_dump(sqlite3: Path, violet, tmp_path: Path) -> None:
     _same(ref, got)
     assert (tmp_path / "OUT").read_bytes() == ref_file and ref_file.count(b"\n") == 7
     assert got.out.startswith("500|44.5|7\nPRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE small(")
+
+
+def test_sqlite_mmap_io_temp_files_vacuum_and_attach(sqlite3: Path, violet, tmp_path: Path) -> None:
+    """Reads through a shared mapping of the database (mmap_size), a sort
+    larger than the page cache spilling to temporary files, VACUUM (which
+    rewrites the file through a temporary database), VACUUM INTO and ATTACH,
+    and an exclusive lock."""
+    script = b"""
+.bail on
+pragma mmap_size = 268435456;
+pragma cache_size = 50;
+pragma temp_store = file;
+create table big(a integer, b text);
+insert into big select value, hex(value * 2654435761 % 1000003) || '-' || value from generate_series(1, 30000);
+select count(*), count(distinct b) from big;
+select a, b from big order by b desc limit 1 offset 100;
+create index big_b on big(b);
+vacuum;
+vacuum into 'copy.db';
+attach 'copy.db' as c;
+select count(*), sum(a) from c.big;
+pragma locking_mode = exclusive;
+insert into big values (0, 'x');
+select count(*) from big;
+pragma integrity_check;
+"""
+    outcomes = {}
+    for how, run in (("native", run_native), ("violet", violet)):
+        where = tmp_path / how
+        where.mkdir()
+        # copy.db is relative: run in the directory (the script cd's nowhere).
+        r = run(sqlite3, ["-cmd", f".cd {where}", str(where / "e.db")], stdin=script)
+        outcomes[how] = (r.status, r.out, r.stderr, sorted(p.name for p in where.iterdir()))
+    assert outcomes["violet"] == outcomes["native"]
+    assert outcomes["violet"][0] == 0 and outcomes["violet"][1].endswith("30001\nok\n")
+    assert outcomes["violet"][3] == ["copy.db", "e.db"]
