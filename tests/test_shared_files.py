@@ -101,6 +101,14 @@ def test_past_the_end_of_the_file_is_sigbus_and_truncation_moves_the_end(guest, 
     assert "write from past the end: -1 errno EFAULT" in r.out
 
 
+def test_mremap_grows_moves_and_aliases_a_file_mapping(guest, violet, tmp_path):
+    r = _run(guest, violet, tmp_path, "remap")
+    assert "grown: first page / third page" in r.out
+    assert "alias store seen: via the alias" in r.out
+    assert "file: via the alias" in r.out
+    assert "alias still: first page" in r.out
+
+
 def test_an_open_with_o_trunc_takes_the_mapped_pages_away(guest, violet, tmp_path):
     r = _run(guest, violet, tmp_path, "otrunc")
     assert "after O_TRUNC, page 0: 7" in r.out

@@ -236,6 +236,32 @@ static void sigbus(int fatal) {
     unlink(path);
 }
 
+/* mremap of a shared file mapping: it grows and moves with the file's
+ * pages; old_len 0 makes a second view of the same pages. */
+static void remap(void) {
+    int fd = make_file("remap", 3 * PG);
+    pwrite(fd, "third page", 10, 2 * PG);
+    char *p = map(fd, PG, PROT_READ | PROT_WRITE, 0);
+    strcpy(p, "first page");
+    char *q = mremap(p, PG, 3 * PG, MREMAP_MAYMOVE);
+    if (q == MAP_FAILED) bad("mremap grow");
+    printf("grown: %s / %s\n", q, q + 2 * PG);
+    char *alias = mremap(q, 0, PG, MREMAP_MAYMOVE);
+    if (alias == MAP_FAILED) bad("mremap alias");
+    strcpy(alias + 20, "via the alias");
+    printf("alias store seen: %s\n", q + 20);
+    q = mremap(q, 3 * PG, PG, 0);
+    if (q == MAP_FAILED) bad("mremap shrink");
+    char buf[16] = {0};
+    munmap(q, PG);
+    pread(fd, buf, 13, 20);
+    printf("file: %s\n", buf);
+    printf("alias still: %s\n", alias);
+    munmap(alias, PG);
+    close(fd);
+    unlink(path);
+}
+
 /* An open with O_TRUNC empties a mapped file: its pages go. */
 static void otrunc(void) {
     int fd = make_file("otrunc", 2 * PG);
@@ -379,6 +405,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(m, "sigbus_fatal")) sigbus(1);
     else if (!strcmp(m, "shm")) shm();
     else if (!strcmp(m, "otrunc")) otrunc();
+    else if (!strcmp(m, "remap")) remap();
     else if (!strcmp(m, "prot")) prot();
     else if (!strcmp(m, "partial")) partial();
     else if (!strcmp(m, "private")) private_sees_shared();
