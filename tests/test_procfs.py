@@ -205,3 +205,22 @@ def test_comm_follows_writes_and_exec(busybox: Path, violet) -> None:  # noqa: F
     script = "echo renamed > /proc/$$/comm; cat /proc/$$/comm; exec cat /proc/self/comm"
     got = same_as_native(busybox, violet, ["sh", "-c", script])
     assert got.out == "renamed\n\ncat\n"
+
+
+def test_a_path_out_through_proc_keeps_the_file_rights(busybox: Path, tmp_path: Path) -> None:  # noqa: F811
+    """/proc/self/root/..., /proc/self/cwd/... and /proc/.. lead out of /proc
+    to the root's files: fs.write limited to /out refuses creating or
+    truncating anything else there, before the host sees the open."""
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    (root / "out").mkdir()
+    (root / "kept").write_text("kept\n")
+    shutil.copy(busybox, root / "bin" / "busybox")
+    script = ("echo x > /proc/self/root/evil; echo x > /proc/../evil2; echo x > /proc/self/cwd/kept; "
+              "echo y > /out/f; echo z >> /proc/self/root/out/f; cat /proc/self/cwd/kept /out/f")
+    got = run_cli("/bin/busybox", ["sh", "-c", "cd / && " + script], options=["--root", str(root), "--allow",
+                                                                            "fs.write:/out"])
+    assert got.out == "kept\ny\nz\n", got.report
+    assert got.stderr.decode().count("Permission denied") == 3
+    assert sorted(p.name for p in root.iterdir()) == ["bin", "kept", "out"]
+    assert (root / "kept").read_text() == "kept\n"

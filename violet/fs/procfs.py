@@ -567,6 +567,12 @@ def _open_full(k: Kernel, t: Thread, full: str, flags: int, mode: int) -> OpenFi
             return reopen(k, t, got.file, flags, mode)
         assert got.guest is not None  # a path out of the tree (cwd/..., /proc/../...): inside the root
         host = k.vfs.host_path(got.guest, "/", follow)
+        # The file rights at the resolved path before the host sees the
+        # open: O_CREAT or O_TRUNC must not act where they are refused.
+        from ..syscalls.fileio import _check_open
+
+        acc = flags & O_ACCMODE
+        _check_open(k, t, k.vfs.guest_path(host), acc != O_WRONLY, bool(acc != O_RDONLY or flags & (O_CREAT | O_TRUNC)))
         return _host_open(k, t, host, got.guest, flags, mode, extra=flags & (O_EXCL | O_NOFOLLOW))
     if excl:  # the entry exists (a missing one was ENOENT)
         raise SyscallError(errno.EEXIST)
