@@ -11,6 +11,7 @@ is tested on.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -261,3 +262,30 @@ pragma integrity_check;
     assert outcomes["violet"] == outcomes["native"]
     assert outcomes["violet"][0] == 0 and outcomes["violet"][1].endswith("30001\nok\n")
     assert outcomes["violet"][3] == ["copy.db", "e.db"]
+
+
+@pytest.fixture(scope="session")
+def static_sh() -> Path:
+    """A static shell to be /bin/sh in a root of our own (the host's is dynamic)."""
+    from test_busybox import _fetch
+
+    found = _fetch()
+    if found is None:
+        pytest.skip("busybox-static is neither installed nor downloadable (apt-get download busybox-static)")
+    return found
+
+
+def test_lua_os_execute_and_io_popen_run_a_shell(lua: Path, static_sh: Path, tmp_path: Path) -> None:
+    """Under a root whose /bin/sh is busybox, Lua's os.execute and io.popen
+    (musl's posix_spawn of /bin/sh -c) give what they give natively with the
+    host's shell: statuses, a signal, pipes both ways."""
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    (root / "tmp").mkdir()
+    shutil.copy(static_sh, root / "bin" / "sh")
+    shutil.copy(lua, root / "bin" / "lua")
+    shutil.copy(LUA_SCRIPTS / "processes.lua", root / "tmp" / "processes.lua")
+    ref = run_native(lua, [str(LUA_SCRIPTS / "processes.lua")])
+    got = run_cli("/bin/lua", ["/tmp/processes.lua"], options=["--root", str(root)])
+    _same(ref, got)
+    assert got.out.splitlines()[1:3] == ["nil\texit\t3", "nil\tsignal\t9"]
