@@ -17,10 +17,11 @@ from test_busybox import busybox  # noqa: F401  (the fixture)
 def test_proc_directories_list_what_is_there(guest, violet) -> None:
     got = same_as_native(guest("proc_list"), violet)
     for line in got.out.splitlines():
-        if line.startswith(("reaped child listed", "no such", "a file as", "a directory for")):
+        if line.startswith(("reaped child listed", "no such", "a file as", "a directory for", "limits")):
             continue
         assert re.fullmatch(r"[^:]+: (.*\b1\b.*)", line) and " 0" not in line.split(":", 1)[1], line
     assert "reaped child listed: 0" in got.out
+    assert "\nlimits: Max open files            100                  200                  files     \n" in got.out
     assert "no such entry: ENOENT\na file as a directory: ENOTDIR\na directory for writing: EISDIR\n" in got.out
 
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -162,6 +163,11 @@ int main(int argc, char **argv) {
     printf("core_pattern readable: %d\n", slurp("/proc/sys/kernel/core_pattern")[0] != 0);
     snprintf(want, sizeof want, "\nPid:\t%d\n", getpid());
     printf("status: %d\n", strstr(slurp("/proc/self/status"), want) != NULL);
+    struct rlimit nofile = {100, 200};
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    const char *lim = strstr(slurp("/proc/self/limits"), "\nMax open files ");
+    printf("limits: %.*s\n", lim ? (int)(strchr(lim + 1, '\n') - lim - 1) : 0, lim ? lim + 1 : "");
+    printf("limits header: %.*s|\n", (int)(strchr(text, '\n') - text), text);
     printf("no such entry: %s\n", open("/proc/self/nonesuch", O_RDONLY) < 0 && errno == ENOENT ? "ENOENT" : "?");
     printf("a file as a directory: %s\n", open("/proc/self/status/x", O_RDONLY) < 0 && errno == ENOTDIR ? "ENOTDIR" : "?");
     printf("a directory for writing: %s\n", open("/proc/self", O_WRONLY) < 0 && errno == EISDIR ? "EISDIR" : "?");

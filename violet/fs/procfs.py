@@ -6,7 +6,7 @@ stat'ed, every link read with readlink):
     /proc/                 one directory per process (live or zombie), self,
                            thread-self, cpuinfo, loadavg, meminfo, mounts,
                            stat, sys/, uptime, version
-    /proc/<pid>/           cmdline comm cwd environ exe fd/ maps mounts root
+    /proc/<pid>/           cmdline comm cwd environ exe fd/ limits maps mounts root
                            smaps smaps_rollup stat statm status task/
     /proc/<pid>/task/<tid>/  the same for one thread (without task/)
     /proc/<pid>/fd/<n>     a link per descriptor: the file's path,
@@ -71,7 +71,8 @@ _SYS = {
     "kernel": ("core_pattern", "hostname", "osrelease", "ostype", "pid_max"),
     "vm": ("max_map_count", "overcommit_memory"),
 }
-_PID_FILES = ("cmdline", "comm", "environ", "maps", "mounts", "smaps", "smaps_rollup", "stat", "statm", "status")
+_PID_FILES = ("cmdline", "comm", "environ", "limits", "maps", "mounts", "smaps", "smaps_rollup", "stat", "statm",
+              "status")
 _PID_LINKS = ("cwd", "exe", "root")
 _PRIVATE = ("environ", "maps", "smaps", "smaps_rollup", "fd", "cwd", "exe", "root")  # ptrace-checked
 # Entry points outside /proc that are links into it.
@@ -1055,6 +1056,31 @@ def _statm(p: Process) -> bytes:
     return f"{v.size} {v.rss} {v.file + v.shmem} {v.exe} 0 {v.data + v.stack} 0\n".encode()
 
 
+_LIMITS = (("Max cpu time", "seconds"), ("Max file size", "bytes"), ("Max data size", "bytes"),
+           ("Max stack size", "bytes"), ("Max core file size", "bytes"), ("Max resident set", "bytes"),
+           ("Max processes", "processes"), ("Max open files", "files"), ("Max locked memory", "bytes"),
+           ("Max address space", "bytes"), ("Max file locks", "locks"), ("Max pending signals", "signals"),
+           ("Max msgqueue size", "bytes"), ("Max nice priority", ""), ("Max realtime priority", ""),
+           ("Max realtime timeout", "us"))
+
+
+def _limits(k: Kernel, p: Process) -> bytes:
+    """The resource limits as getrlimit gives them, in Linux's table
+    (fs/proc/base.c proc_pid_limits)."""
+    from ..syscalls.proc import _limit
+
+    th = _main_or_any(p)
+    lines = [f"{'Limit':<25} {'Soft Limit':<20} {'Hard Limit':<20} {'Units':<10}"]
+    for res, (name, unit) in enumerate(_LIMITS):
+        try:
+            soft, hard = _limit(k, th, res) if th is not None else (RLIM_INFINITY, RLIM_INFINITY)
+        except SyscallError:
+            continue
+        shown = ["unlimited" if v == RLIM_INFINITY else str(v) for v in (soft, hard)]
+        lines.append(f"{name:<25} {shown[0]:<20} {shown[1]:<20} " + (f"{unit:<10}" if unit else ""))
+    return "".join(line + "\n" for line in lines).encode()
+
+
 def _uname() -> tuple[str, ...]:
     from ..syscalls.proc import _UNAME
 
@@ -1148,6 +1174,8 @@ def _content(k: Kernel, t: Thread, node: Node) -> bytes:
         return _smaps(p)
     if w == "smaps_rollup":
         return _smaps_rollup(p)
+    if w == "limits":
+        return _limits(k, p)
     if w == "mounts":
         return b"violet / violet rw,relatime 0 0\nproc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
     raise SyscallError(errno.ENOENT)
