@@ -66,6 +66,7 @@ def test_state_letters_follow_what_each_process_and_thread_does(guest, violet) -
         "sigsuspend: S, status S",
         "compute: R 5 of 5",
         "stopped: T, status T (WIFSTOPPED 1)",
+        "vfork parent: D",
         "exited: Z, status Z",
         "reaped: gone",
         "thread: S, main R, process R",

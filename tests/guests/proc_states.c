@@ -7,7 +7,8 @@
  * an empty pipe, a futex, nanosleep, poll or sigsuspend, R while it
  * computes, T once stopped, Z once it has exited and is not yet reaped.
  * A thread waiting on a futex is S in task/TID/stat while the main thread,
- * reading, is R.  Every line reads the same natively and under Violet.
+ * reading, is R; a vfork parent is D while its child runs.  Every line
+ * reads the same natively and under Violet.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -178,6 +179,16 @@ int main(void) {
     printf("stopped: %c, status %c (WIFSTOPPED %d)\n", state_of(c, 0), status_letter(c), WIFSTOPPED(st));
     kill(c, SIGKILL);
     waitpid(c, NULL, 0);
+
+    /* A vfork parent waits uninterruptibly for its child: D. */
+    static volatile char seen = '?';
+    pid_t v = vfork();
+    if (v == 0) {
+        seen = state_of(getppid(), 0);
+        _exit(0);
+    }
+    waitpid(v, NULL, 0);
+    printf("vfork parent: %c\n", seen);
 
     /* Exited, not reaped: a zombie. */
     c = fork();
