@@ -544,13 +544,14 @@ class AddressSpace:
 
     def _release_leaf(self, leaf: Leaf) -> None:
         leaf.refs -= 1
-        if leaf.refs == 0:
+        if leaf.refs == 0 and leaf.present:
             put, refs = self.pool.put, self.pool.refs
-            for f in leaf.ptes:
-                if f:
-                    if refs[f] == 1:
-                        self.charged -= 1
-                    put(f)
+            # filter() skips the empty entries in C: a leaf is mostly empty,
+            # and this runs for every leaf of every process that ends.
+            for f in filter(None, leaf.ptes):
+                if refs[f] == 1:
+                    self.charged -= 1
+                put(f)
 
     def protect(self, start: int, length: int, prot: Prot) -> None:
         """mprotect(2).  ENOMEM if part of the range is unmapped."""
@@ -811,8 +812,8 @@ class AddressSpace:
             resident += leaf.present
             if leaf.refs > 1:
                 shared += leaf.present  # a shared leaf: every page in it is shared
-            else:
-                shared += sum(1 for f in leaf.ptes if f and refs[f] > 1)
+            elif leaf.present:
+                shared += sum(refs[f] > 1 for f in filter(None, leaf.ptes))
         mapped = sum(m.length for m in self.maps) >> PAGE_SHIFT
         return {
             "mapped": mapped,
