@@ -89,6 +89,15 @@ def test_smaps_rollup_follows_touched_pages_and_fork_sharing(guest, violet) -> N
     ], got.report
 
 
+def test_smaps_of_a_shared_file_mapping_tells_clean_from_dirty(guest, violet, tmp_path: Path) -> None:
+    got = same_as_native(guest("proc_smaps"), violet, [str(tmp_path / "mapped")])
+    assert got.out.splitlines() == [
+        "file mapping read: Rss 64, Private_Clean 64, Private_Dirty 0, Anonymous 0",
+        "one page written: Private_Clean 60, Private_Dirty 4",
+        "child that read it all: Shared_Clean 60, Shared_Dirty 4, Pss 32",
+    ], got.report
+
+
 def test_smaps_rollup_has_linuxs_layout(busybox: Path, violet) -> None:  # noqa: F811
     """The field names, order and column widths of Linux's smaps_rollup
     (fs/proc/task_mmu.c): a label padded to 16, the figure to 8, ' kB'; the

@@ -6,7 +6,10 @@
  * forked child then sees those pages as Shared_Dirty with a Pss of about
  * half of them, until it writes every page: then they are its own
  * (Private_Dirty), and once it has gone the parent's are private again.
- * Each line is a yes/no fact, the same natively and under Violet.
+ * With a FILE argument: a shared mapping of a 16-page file instead, whose
+ * pages are clean until written (the file is synced first), and shared
+ * with a child once it has read them.
+ * Each line is the same natively and under Violet.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -65,8 +68,8 @@ static long statm_resident(void) {
     return sscanf(b, "%ld %ld", &size, &res) == 2 ? res : -1;
 }
 
-/* The Rss line of the smaps entry for the mapping at `addr`. */
-static long smaps_rss(void *addr) {
+/* Field `name` (as "\nRss:") of the smaps entry for the mapping at `addr`. */
+static long smaps_field(void *addr, const char *name) {
     static char big[1 << 18];
     int fd = open("/proc/self/smaps", O_RDONLY);
     ssize_t total = 0, n;
@@ -78,10 +81,55 @@ static long smaps_rss(void *addr) {
     char head[32];
     snprintf(head, sizeof head, "%lx-", (unsigned long)addr);
     char *at = strstr(big, head);
-    return at ? field(at, "\nRss:") : -1;
+    if (!at)
+        return -1;
+    char *next = strstr(at, "\nVmFlags:"); /* the entry's last line: look no further */
+    char *found = strstr(at, name);
+    return found && (!next || found < next) ? atol(found + strlen(name)) : -1;
 }
 
-int main(void) {
+static long smaps_rss(void *addr) { return smaps_field(addr, "\nRss:"); }
+
+/* A shared mapping of a 16-page file: clean pages until one is written. */
+static void file_mapping(const char *path) {
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    static char page[4096];
+    memset(page, 'f', sizeof page);
+    for (int i = 0; i < 16; i++)
+        if (write(fd, page, sizeof page) != sizeof page)
+            _exit(6);
+    fsync(fd);
+    char *m = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        _exit(7);
+    volatile char sum = 0;
+    for (int i = 0; i < 16; i++)
+        sum += m[i * 4096];
+    printf("file mapping read: Rss %ld, Private_Clean %ld, Private_Dirty %ld, Anonymous %ld\n", smaps_rss(m),
+           smaps_field(m, "\nPrivate_Clean:"), smaps_field(m, "\nPrivate_Dirty:"), smaps_field(m, "\nAnonymous:"));
+    m[4096] = 'g';
+    printf("one page written: Private_Clean %ld, Private_Dirty %ld\n", smaps_field(m, "\nPrivate_Clean:"),
+           smaps_field(m, "\nPrivate_Dirty:"));
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0) {
+        for (int i = 0; i < 16; i++)
+            sum += m[i * 4096];
+        printf("child that read it all: Shared_Clean %ld, Shared_Dirty %ld, Pss %ld\n",
+               smaps_field(m, "\nShared_Clean:"), smaps_field(m, "\nShared_Dirty:"), smaps_field(m, "\nPss:"));
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    munmap(m, 16 * 4096);
+    close(fd);
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2) {
+        file_mapping(argv[1]);
+        return 0;
+    }
     char *mem = mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         return 2;
