@@ -329,3 +329,41 @@ def test_lua_test_suite_stand_alone_interpreter(lua: Path, static_sh: Path, tmp_
 
     _same(ref, got, normal)
     assert got.out.endswith("testing warnings\n+\nOK\n")
+
+
+def test_sqlite_backup_restore_save_clone_and_readonly(sqlite3: Path, violet, tmp_path: Path) -> None:
+    def session(d: Path) -> tuple[bytes, bytes]:
+        first = f"""
+.bail on
+create table t(a, b);
+insert into t select value, printf('%08d', value * 17) from generate_series(1, 5000);
+.backup {d}/backup.db
+.sha3sum
+.open --readonly {d}/backup.db
+select count(*), max(b) from t;
+insert into t values(1, 2);
+"""
+        second = f"""
+.open {d}/other.db
+.restore {d}/backup.db
+select count(*), sum(a) from t;
+.save {d}/saved.db
+.clone {d}/cloned.db
+.open {d}/cloned.db
+select count(*), min(b) from t;
+"""
+        return first.encode(), second.encode()
+
+    outcomes = {}
+    for how, run in (("native", run_native), ("violet", violet)):
+        d = tmp_path / how
+        d.mkdir()
+        first, second = session(d)
+        r1, r2 = run(sqlite3, [], stdin=first), run(sqlite3, [], stdin=second)
+        outcomes[how] = [(r.status, r.out, r.stderr.replace(str(d).encode(), b"D")) for r in (r1, r2)]
+        outcomes[how].append(sorted(p.name for p in d.iterdir()))
+    assert outcomes["violet"] == outcomes["native"]
+    (s1, out1, err1), (s2, out2, _), files = outcomes["violet"]
+    assert s1 == 1 and out1.endswith("5000|00085000\n") and b"attempt to write a readonly database" in err1
+    assert s2 == 0 and out2.startswith("5000|12502500\n") and out2.endswith("5000|00000017\n")
+    assert files == ["backup.db", "cloned.db", "other.db", "saved.db"]
