@@ -34,10 +34,10 @@ import sys
 import tarfile
 import tempfile
 import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from violet.cli import _zig_version, cache_dir, compile_c
 
@@ -111,7 +111,7 @@ def _pypi_index() -> str:
     if not url:
         try:
             out = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.index-url"],
-                                 capture_output=True, text=True, timeout=60)
+                                 capture_output=True, text=True, timeout=60, check=False)
             url = out.stdout.strip() if out.returncode == 0 else ""
         except (OSError, subprocess.SubprocessError):
             url = ""
@@ -140,7 +140,8 @@ def _fetch_pypi(release: Release) -> tuple[bytes, str]:
 def _npm(*args: str, cwd: Path) -> str:
     if shutil.which("npm") is None:
         raise Unavailable("npm is not installed (Debian: apt-get install npm)")
-    proc = subprocess.run(["npm", *args], cwd=cwd, capture_output=True, text=True, timeout=FETCH_TIMEOUT)
+    proc = subprocess.run(["npm", *args], cwd=cwd, capture_output=True, text=True, timeout=FETCH_TIMEOUT,
+                          check=False)
     if proc.returncode != 0:
         raise Unavailable(f"npm {' '.join(args)} failed: {proc.stderr.strip()[-500:]}")
     return proc.stdout

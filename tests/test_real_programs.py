@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 import realprogs
 from harness import BASE_ENV, GUESTS, Result, run_api, run_cli, run_native, same_as_native
 
