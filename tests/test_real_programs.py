@@ -390,3 +390,19 @@ def test_sqlite_under_violet_sees_a_host_sqlite3_s_lock(sqlite3: Path, tmp_path:
         assert (got.status, got.stderr) == (native.status, native.stderr), got.report
     finally:
         holder.communicate(b"commit;\n", timeout=60)
+
+
+def test_lua_under_an_address_space_limit_gets_not_enough_memory(lua: Path, static_sh: Path, tmp_path: Path) -> None:
+    """`ulimit -v` in the shell, then a table that outgrows it: Lua's
+    allocator gets NULL and raises "not enough memory", which pcall catches."""
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+    shutil.copy(static_sh, root / "bin" / "sh")
+    shutil.copy(lua, root / "bin" / "lua")
+    code = ("local t = {} local ok, err = pcall(function() for i = 1, 1e8 do t[i] = i end end) "
+            "print(ok, err, #t > 1000000) t = nil collectgarbage() print(collectgarbage('count') < 1000)")
+    script = f"ulimit -v 200000; exec LUA -e \"{code}\""
+    ref = run_native("/bin/sh", ["-c", script.replace("LUA", str(root / "bin" / "lua"))])
+    got = run_cli("/bin/sh", ["-c", script.replace("LUA", "/bin/lua")], options=["--root", str(root)])
+    _same(ref, got)
+    assert got.out == "false\tnot enough memory\ttrue\ntrue\n"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import SyscallError
 from ..fs.hostfile import HostFile
+from ..kernel import limits
 from ..mm import pagecache
 from ..mm.space import PAGE, USER_TOP, Mapping, Prot, page_up
 from .table import Support, syscall
@@ -61,6 +62,25 @@ def _file(t: Thread, fd: int):  # type: ignore[no-untyped-def]
     return files.get(fd)
 
 
+RLIMIT_AS = 9
+
+
+def _fits_address_limit(t: Thread, grow: int, replaced: tuple[int, int] = (0, 0)) -> bool:
+    """Whether the address space may grow by `grow` bytes under the soft
+    RLIMIT_AS (Linux's may_expand_vm); the mapped part of `replaced`, which
+    a MAP_FIXED mapping takes over, does not count twice.  Free (no walk)
+    while the limit is infinite, as it is unless the guest sets it."""
+    soft = limits.get(t.process, RLIMIT_AS)[0]
+    if soft == limits.RLIM_INFINITY:
+        return True
+    space = _space(t)
+    total = sum(m.end - m.start for m in space.maps)
+    lo, hi = replaced
+    if hi > lo:
+        total -= sum(min(m.end, hi) - max(m.start, lo) for m in space._overlapping(lo, hi))
+    return total + grow <= soft
+
+
 @syscall("brk", "memory", defer=True)
 def sys_brk(k: Kernel, t: Thread, addr: int, *_: int) -> int:
     space = _space(t)
@@ -69,6 +89,8 @@ def sys_brk(k: Kernel, t: Thread, addr: int, *_: int) -> int:
     old_top, new_top = page_up(space.brk), page_up(addr)
     if new_top > old_top:
         if space.overlaps(old_top, new_top) or new_top > USER_TOP or not space.can_commit((new_top - old_top) >> 12):
+            return space.brk
+        if not _fits_address_limit(t, new_top - old_top):
             return space.brk
         heap = space.find(old_top - 1) if old_top > space.brk_start else None
         if heap is not None and heap.name == "[heap]" and heap.end == old_top:
@@ -106,6 +128,8 @@ def sys_mmap(k: Kernel, t: Thread, addr: int, length: int, prot: int, flags: int
             raise SyscallError(errno.EEXIST)
     else:
         start = space.find_free(length, addr & ~(PAGE - 1))
+    if not _fits_address_limit(t, length, (start, start + length) if fixed else (0, 0)):
+        raise SyscallError(errno.ENOMEM, "RLIMIT_AS")
     shared = kind != MapFlag.PRIVATE
     if shared and not flags & MapFlag.ANONYMOUS:
         m = map_shared_file(k, t, start, length, Prot(prot), fd, offset)
@@ -161,6 +185,8 @@ def sys_mremap(k: Kernel, t: Thread, old: int, old_len: int, new_len: int, flags
             raise SyscallError(errno.EPERM)
         if old + old_len > fixed_at and fixed_at + new_len > old:
             raise SyscallError(errno.EINVAL)
+    if new_len > old_len and not _fits_address_limit(t, new_len - old_len):
+        raise SyscallError(errno.ENOMEM, "RLIMIT_AS")
     return _space(t).remap(old, old_len, new_len, bool(flags & MREMAP_MAYMOVE), fixed_at)
 
 
