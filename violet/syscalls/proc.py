@@ -244,7 +244,7 @@ def _limit(k: Kernel, t: Thread, res: int) -> tuple[int, int]:
 
 
 @syscall("prlimit64", "process", Support.PARTIAL,
-         "RLIMIT_NPROC reads the process budget and cannot be set; only RLIMIT_NOFILE and RLIMIT_CORE act")
+         "RLIMIT_NPROC reads the process budget and cannot be set; only RLIMIT_NOFILE, RLIMIT_CORE and RLIMIT_AS act")
 def sys_prlimit64(k: Kernel, t: Thread, pid: int, res: int, new: int, old: int, *_: int) -> int:
     if pid not in (0, t.process.pid):
         if k.procs.get(pid) is None:
