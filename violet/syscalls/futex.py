@@ -127,7 +127,8 @@ def _sweep(k: Kernel) -> None:
             del k.futexes[key]
 
 
-def _wait(k: Kernel, t: Thread, addr: int, key: object, deadline: float | None, bitset: int, why: str) -> int:
+def _wait(k: Kernel, t: Thread, addr: int, key: object, deadline: float | None, bitset: int, why: str,
+          restart: object = None) -> int:
     k.futex_waits += 1
     if k.futex_waits >= SWEEP_EVERY:
         k.futex_waits = 0
@@ -140,9 +141,34 @@ def _wait(k: Kernel, t: Thread, addr: int, key: object, deadline: float | None, 
             return 0
         if t.timed_out:
             raise SyscallError(errno.ETIMEDOUT)
-        raise Block(why, retry, deadline, key=w)
+        raise _restartable(Block(why, retry, deadline, key=w), restart)
 
-    raise Block(why, retry, deadline, key=w)
+    raise _restartable(Block(why, retry, deadline, key=w), restart)
+
+
+def _restartable(blk: Block, restart: object) -> Block:
+    if restart is not None:
+        blk.restart = restart  # type: ignore[attr-defined]
+    return blk
+
+
+def _timed_wait(k: Kernel, t: Thread, addr: int, key: object, val: int, deadline: float, bitset: int) -> int:
+    """A wait with a timeout.  Cut short by a signal that runs no handler (a
+    stop and continue), it is resumed by restart_syscall with the same
+    deadline, as Linux's futex_wait_restart; after a handler, EINTR."""
+    from ..kernel.signals import Restart
+
+    def again() -> int:
+        space = t.process.space
+        assert space is not None
+        if space.read_u32(addr) != val:
+            raise SyscallError(errno.EAGAIN)
+        if deadline <= time.monotonic():
+            raise SyscallError(errno.ETIMEDOUT)
+        return _wait(k, t, addr, key, deadline, bitset, f"futex {addr:#x}", restart)
+
+    restart = Restart("block", again)
+    return _wait(k, t, addr, key, deadline, bitset, f"futex {addr:#x}", restart)
 
 
 def _wake_op(k: Kernel, t: Thread, addr: int, n: int, addr2: int, n2: int, op: int) -> int:
@@ -237,6 +263,8 @@ def sys_futex(k: Kernel, t: Thread, addr: int, op: int, val: int, timeout: int, 
             raise SyscallError(errno.EAGAIN)
         if deadline is not None and deadline <= time.monotonic():
             raise SyscallError(errno.ETIMEDOUT)
+        if deadline is not None:
+            return _timed_wait(k, t, addr, key, val, deadline, bitset)
         return _wait(k, t, addr, key, deadline, bitset, f"futex {addr:#x}")
     if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         bitset = BITSET_ALL if cmd == FUTEX_WAKE else val3 & 0xFFFFFFFF
