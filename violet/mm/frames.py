@@ -23,6 +23,37 @@ _FIRST_FREE = 2
 _ZEROS = bytes(4096)
 
 
+class Account:
+    """A memory budget and the frames charged to it (`--mem-budget`).
+
+    Each frame is charged to at most one account, the one of the address
+    space that made it (a zero fill or a copy-on-write copy: the writer),
+    or of the space that created the shared object it belongs to.  It stays
+    charged there until the frame is freed, whoever holds it by then (as
+    Linux's memory cgroups charge a page to who first touched it): a fork
+    child that is the last holder of its parent's pages owns them without
+    paying, and the parent pays until they are gone, so no sequence of
+    forks and unmaps takes a count below what is really held.
+    """
+
+    __slots__ = ("budget", "charged")
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.charged = 0
+
+    def charge(self, pool: FramePool, frame: int) -> None:
+        """Charge a new frame; ENOMEM (nothing charged) past the budget."""
+        if self.charged >= self.budget:
+            from errno import ENOMEM
+
+            from ..errors import SyscallError
+
+            raise SyscallError(ENOMEM, "memory budget exhausted")
+        self.charged += 1
+        pool.owner[frame] = self
+
+
 class FramePool:
     """The kernel's physical memory.
 
@@ -52,6 +83,9 @@ class FramePool:
         # Called with (address space, virtual address) at each COW copy when
         # someone asked for COW events (violet run --trace-cow); None: no cost.
         self.on_cow: Callable[[object, int], None] | None = None
+        # The account each charged frame is charged to (Account); only
+        # frames made under a memory budget are here.
+        self.owner: dict[int, Account] = {}
 
     def alloc(self, zero: bool = True) -> int:
         """A new frame with count 1.  Raises OutOfFrames when memory is full."""
@@ -88,6 +122,10 @@ class FramePool:
         if n == 0:
             self._free.append(f)
             self.in_use -= 1
+            if self.owner:
+                acct = self.owner.pop(f, None)
+                if acct is not None:
+                    acct.charged -= 1
             if f in self.code_frames:
                 self.code_frames.discard(f)
                 self.on_code_freed()

@@ -42,7 +42,7 @@ from enum import IntFlag
 from typing import Iterator
 
 from ..errors import SyscallError
-from .frames import ZERO_FRAME, FramePool
+from .frames import ZERO_FRAME, Account, FramePool
 
 PAGE = 4096
 PAGE_SHIFT = 12
@@ -98,11 +98,16 @@ class SharedObject:
         self.name = name
         self.frames: dict[int, int] = {}
         self.users = 0
+        self.account: Account | None = None  # the creator's budget, charged for every page (frames.Account)
 
     def frame(self, index: int) -> int:
         f = self.frames.get(index)
         if f is None:
+            if self.account is not None and self.account.charged >= self.account.budget:
+                raise SyscallError(errno.ENOMEM, "memory budget exhausted")
             f = self.pool.alloc()
+            if self.account is not None:
+                self.account.charge(self.pool, f)
             self.frames[index] = f
         return f
 
@@ -209,10 +214,10 @@ class AddressSpace:
         self.counters = MemCounters()
         self.tlb_stale = False
         self.users = 1  # processes using this space (CLONE_VM children share it)
-        # Private frames this space allocated (zero fills, COW copies) and
-        # has not freed: what a memory budget is checked against.
-        self.charged = 0
-        self.budget_pages: int | None = None
+        # The memory budget (--mem-budget): the frames charged to it are
+        # those this space made (zero fills, COW copies, pages of shared
+        # memory it created) and nobody has freed yet (frames.Account).
+        self.account: Account | None = None
         self.brk_start = 0
         self.brk = 0
         self._last: Mapping | None = None
@@ -354,15 +359,22 @@ class AddressSpace:
                 leaf.present += 1
             m.obj.dirtied(index)
             return frame
+        acct = self.account
         if frame == 0:
-            self._charge(1)
+            if acct is not None and acct.charged >= acct.budget:
+                raise SyscallError(errno.ENOMEM, "memory budget exhausted")
             frame = pool.alloc()
+            if acct is not None:
+                acct.charge(pool, frame)
             leaf.ptes[i] = frame
             leaf.present += 1
             self.counters.zero_fills += 1
         elif pool.refs[frame] > 1:
-            self._charge(1)
+            if acct is not None and acct.charged >= acct.budget:
+                raise SyscallError(errno.ENOMEM, "memory budget exhausted")
             new = pool.copy(frame)
+            if acct is not None:
+                acct.charge(pool, new)
             pool.put(frame)
             leaf.ptes[i] = frame = new
             self.counters.cow_copies += 1
@@ -370,15 +382,23 @@ class AddressSpace:
                 pool.on_cow(self, va)
         return frame
 
-    def _charge(self, npages: int) -> None:
-        """Account npages new private frames; ENOMEM past the budget."""
-        if self.budget_pages is not None and self.charged + npages > self.budget_pages:
-            raise SyscallError(errno.ENOMEM, "memory budget exhausted")
-        self.charged += npages
+    @property
+    def budget_pages(self) -> int | None:
+        return None if self.account is None else self.account.budget
+
+    @budget_pages.setter
+    def budget_pages(self, pages: int | None) -> None:
+        """A new budget with nothing charged to it yet (None: no budget)."""
+        self.account = None if pages is None else Account(pages)
+
+    @property
+    def charged(self) -> int:
+        """Frames charged to this space's budget (0 without one)."""
+        return 0 if self.account is None else self.account.charged
 
     def can_commit(self, npages: int) -> bool:
-        """Could a new private mapping of npages ever be filled within the budget?"""
-        return self.budget_pages is None or self.charged + npages <= self.budget_pages
+        """Could a new mapping of npages ever be filled within the budget?"""
+        return self.account is None or self.account.charged + npages <= self.account.budget
 
     # Creating and removing mappings --------------------------------------
 
@@ -428,6 +448,7 @@ class AddressSpace:
         obj = None
         if shared:
             obj = SharedObject(self.pool, length >> PAGE_SHIFT)
+            obj.account = self.account  # its pages are charged to its creator, whoever touches them
             obj.hold()
         return self.add(Mapping(start, end, prot, name, obj))
 
@@ -519,7 +540,6 @@ class AddressSpace:
     def clear_ptes(self, start: int, end: int) -> None:
         """Drop every entry in [start, end) and the frame references they held."""
         pool = self.pool
-        refs = pool.refs
         for li, lo, hi in self._leaves_in(start, end):
             leaf = self.leaves[li]
             if leaf.present == 0:
@@ -537,20 +557,16 @@ class AddressSpace:
                 if f:
                     ptes[i] = 0
                     leaf.present -= 1
-                    if refs[f] == 1:
-                        self.charged -= 1
-                    pool.put(f)
+                    pool.put(f)  # a freed frame is uncharged from whoever it is charged to
         self.tlb_stale = True
 
     def _release_leaf(self, leaf: Leaf) -> None:
         leaf.refs -= 1
         if leaf.refs == 0 and leaf.present:
-            put, refs = self.pool.put, self.pool.refs
+            put = self.pool.put
             # filter() skips the empty entries in C: a leaf is mostly empty,
             # and this runs for every leaf of every process that ends.
             for f in filter(None, leaf.ptes):
-                if refs[f] == 1:
-                    self.charged -= 1
                 put(f)
 
     def protect(self, start: int, length: int, prot: Prot) -> None:
@@ -674,8 +690,7 @@ class AddressSpace:
             leaf.refs += 1
             child.leaves[li] = leaf
         child.brk_start, child.brk = self.brk_start, self.brk
-        child.budget_pages = self.budget_pages
-        child.charged = 0  # the child owns nothing until it writes
+        child.budget_pages = self.budget_pages  # a budget of its own: charged nothing until it writes
         self.tlb_stale = True
         return child
 
