@@ -37,7 +37,7 @@ _ids = itertools.count(1)
 
 
 class Pipe:
-    __slots__ = ("on_change", "id", "buf", "slots", "last_end", "readers", "writers", "ctime", "key", "would_block")
+    __slots__ = ("on_change", "id", "buf", "slots", "last_end", "readers", "writers", "ctime", "key")
 
     def __init__(self, on_change: Callable[[object], None]) -> None:
         self.on_change = on_change  # wakes threads blocked on `key`
@@ -49,9 +49,6 @@ class Pipe:
         self.writers = 0
         self.ctime = time.time()
         self.key = ("pipe", self.id)
-        # Raised by either end when it must wait: one instance, made once
-        # (building an exception costs more than the rest of a small read).
-        self.would_block = WouldBlock(key=self.key)
 
     def put(self, data: bytes) -> int:
         """Append what fits of data, slot by slot; return how much did."""
@@ -116,7 +113,7 @@ class PipeEnd(OpenFile):
         if not p.buf:
             if p.writers == 0 or n == 0:
                 return b""
-            raise p.would_block
+            raise WouldBlock(key=p.key)
         if n == 0:
             return b""
         out = p.take(n)
@@ -136,7 +133,7 @@ class PipeEnd(OpenFile):
             raise SyscallError(errno.EPIPE)
         n = p.put(data)
         if n == 0:
-            raise p.would_block
+            raise WouldBlock(key=p.key)
         p.on_change(p.key)
         return n
 
