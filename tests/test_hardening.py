@@ -1,5 +1,9 @@
 """Holes an adversarial review found, each closed with a test that failed before.
 
+- violet_launch: proc.launch is not held unless granted, launched
+  applications count against the launcher's process budget, and they end
+  with their launcher (DESIGN: no process a sandboxed program starts
+  outlives it).
 - --mem-budget charges every frame to one budget until it is freed:
   MAP_SHARED memory to its creator, fork's inherited frames to the parent
   that made them, so neither shared memory nor forks and unmaps go past it.
@@ -7,7 +11,76 @@
 
 from __future__ import annotations
 
-from harness import run_cli
+import time
+
+from harness import BASE_ENV, run_cli
+
+from violet import Kernel, Permissions
+from violet.kernel.perms import ALL_RIGHTS, Right
+
+
+# violet_launch ------------------------------------------------------------------
+
+
+def test_proc_launch_is_not_held_unless_granted(guest):
+    binary = guest("hard_launch")
+    r = run_cli(binary, ["rights"])
+    assert (r.status, r.out) == (0, "launch right: no\nlaunch: EPERM\n"), r.report
+    r = run_cli(binary, ["rights"], options=["--allow", "proc.launch"])
+    assert r.status == 0, r.report
+    assert r.out == ("launch right: yes\nhello from a launched application (kind 1)\nlaunch: ok\n"), r.report
+
+
+def test_unknown_right_to_allow_is_a_usage_error(guest):
+    r = run_cli(guest("hard_launch"), ["rights"], options=["--allow", "proc.everything"])
+    assert r.status == 2 and "unknown right" in r.report, r.report
+
+
+def test_launched_applications_count_against_the_launchers_process_budget(guest):
+    binary = guest("hard_launch")
+    r = run_cli(binary, ["budget", "10"], options=["--allow", "proc.launch", "--max-procs", "4"])
+    # The launcher itself and three launched applications make four.
+    assert (r.status, r.out) == (0, "launched 3, then EAGAIN\n"), r.report
+    r = run_cli(binary, ["budget", "10"], options=["--allow", "proc.launch"])
+    assert (r.status, r.out) == (0, "launched 10\n"), r.report
+
+
+def test_launched_applications_end_with_their_launcher(guest):
+    binary = guest("hard_launch")
+    began = time.monotonic()
+    r = run_cli(binary, ["outlive"], options=["--allow", "proc.launch"])
+    assert (r.status, r.out) == (0, "the launcher exits\n"), r.report
+    assert time.monotonic() - began < 10
+
+    out = bytearray()
+    k = Kernel(mem="256M", stdout=out, stderr=bytearray(), stdin=b"", check=True)
+    try:
+        app = k.spawn([str(binary), "outlive"], env=BASE_ENV, perms=Permissions(rights=ALL_RIGHTS))
+        assert k.run(timeout=30) == 0
+        launched = [p for p in k.history if p.launcher is app]
+        assert len(launched) == 1, k.history
+        child = launched[0]
+        assert child.kind.value == "application" and child.parent is k.init
+        assert child.killed_by == app.pid and child.exit_code == 128 + 9
+        assert out == b"the launcher exits\n"
+        assert app.launched == [] and k.init.live_below == 0
+    finally:
+        k.close()
+
+
+def test_budget_counts_launched_applications_in_the_api_too(guest):
+    binary = guest("hard_launch")
+    out = bytearray()
+    k = Kernel(mem="256M", stdout=out, stderr=bytearray(), stdin=b"", check=True)
+    try:
+        k.spawn([str(binary), "budget", "10"], env=BASE_ENV,
+                perms=Permissions(rights=ALL_RIGHTS).restrict(max_procs=2))
+        assert k.run(timeout=30) == 0
+        assert out == b"launched 1, then EAGAIN\n"
+        assert [e["errno"] for e in k.stats.audit] == ["EAGAIN"]
+        assert Permissions().has(Right.LAUNCH) is False
+    finally:
+        k.close()
 
 
 # the memory budget -----------------------------------------------------------------

@@ -18,6 +18,7 @@ import pytest
 from harness import Result, run_cli, run_native, same_as_native
 from procmodel_helpers import KeptRun, run_kept
 from violet import Kernel, Kind, Permissions, ProcState, Right
+from violet.kernel.perms import ALL_RIGHTS
 
 SIGKILL = 9
 
@@ -265,7 +266,8 @@ def test_denied_fork_is_recorded_as_an_audit_event(guest, kept):
 
 
 def test_dropped_right_is_inherited_and_never_comes_back(guest, kept):
-    r = kept(guest("pm_perms"), ["drop"])
+    # proc.launch is held only when granted (violet run --allow proc.launch).
+    r = kept(guest("pm_perms"), ["drop"], Permissions(rights=ALL_RIGHTS))
     assert_ok(r, "drop")
     app = r.app
     assert not app.perms.has(Right.LAUNCH)

@@ -127,17 +127,14 @@ def _parse_user(text: str | None):  # type: ignore[no-untyped-def]
 
 def _permissions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .kernel.kernel import parse_size
-    from .kernel.perms import Permissions, Right, parse_right
+    from .kernel.perms import from_options
 
-    drop = Right(0)
-    for name in args.deny:
-        drop |= parse_right(name)
-    perms = Permissions()
+    perms = from_options(args.allow, args.deny)
     mem_pages = parse_size(args.mem_budget, "--mem-budget") // 4096 if args.mem_budget else None
     for value, flag in ((args.max_procs, "--max-procs"), (args.max_threads, "--max-threads")):
         if value is not None and value < 1:
             raise UsageError(f"{flag} must be at least 1")
-    return perms.restrict(drop, mem_pages, args.max_procs, args.max_threads)
+    return perms.restrict(mem_pages=mem_pages, max_procs=args.max_procs, max_threads=args.max_threads)
 
 
 def _terminal_modes() -> dict[int, list]:  # type: ignore[type-arg]
@@ -373,6 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--user", help="run as NAME[:UID] (default: your own user)")
     run.add_argument("--deny", action="append", default=[], metavar="RIGHT",
                      help="drop a right: proc.spawn, proc.thread, proc.launch, proc.signal, proc.exec, fs.read, fs.write")
+    run.add_argument("--allow", action="append", default=[], metavar="RIGHT",
+                     help="grant a right: proc.launch (violet_launch) is held only when granted; "
+                          "fs.read:PREFIX, fs.write:PREFIX limit a file right to a subtree")
     run.add_argument("--mem-budget", metavar="SIZE", help="private memory the program may own, e.g. 64M")
     run.add_argument("--max-procs", type=int, metavar="N", help="processes alive at once in the program's tree")
     run.add_argument("--max-threads", type=int, metavar="N", help="threads alive at once per process")

@@ -102,7 +102,8 @@ def exit_process(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
         return
 
     # Every descendant goes first, in this same step, straight to REAPED.
-    doomed = [d for d in reversed(p.descendants()) if d.state is not ProcState.REAPED]  # leaves first
+    # The applications it launched end with it too (and theirs).
+    doomed = [d for d in reversed(p.dependents()) if d.state is not ProcState.REAPED]  # leaves first
     for d in doomed:
         if d.alive:
             d.killed_by = p.pid
@@ -138,8 +139,10 @@ def _teardown(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
     for t in list(p.threads):
         terminate_thread(k, t, reason)
     if p.state is ProcState.LIVE:
-        for a in p.ancestors():
+        for a in p.sponsors():
             a.live_below -= 1
+        if p.launcher is not None:
+            p.launcher.launched.remove(p)
     p.state = ProcState.ZOMBIE
     p.wait_status = wait_status
     p.exit_reason = reason

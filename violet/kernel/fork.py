@@ -70,14 +70,15 @@ def subtree_size(p: Process) -> int:
     return 1 + p.live_below
 
 
-def _check_proc_budget(k: Kernel, t: Thread) -> None:
-    """Every ancestor's max_procs budget counts its whole live subtree."""
+def check_proc_budget(k: Kernel, t: Thread) -> None:
+    """Every ancestor's max_procs budget counts its whole live subtree,
+    the applications launched from it included (Process.sponsors)."""
     p: Process | None = t.process
     while p is not None and p is not k.init:
         budget = p.perms.max_procs
         if budget is not None and subtree_size(p) + 1 > budget:
             k.deny(t, f"process budget of {p.name}[{p.pid}] ({budget}) exhausted", errno.EAGAIN)
-        p = p.parent
+        p = p.launcher or p.parent
 
 
 def clone(k: Kernel, t: Thread, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
@@ -132,7 +133,7 @@ def _new_thread(k: Kernel, t: Thread, f: CloneFlag, stack: int, ptid: int, ctid:
 def _new_process(k: Kernel, t: Thread, f: CloneFlag, stack: int, ptid: int, ctid: int, tls: int) -> int:
     parent = t.process
     k.require(t, Right.SPAWN, "create a process")
-    _check_proc_budget(k, t)
+    check_proc_budget(k, t)
     assert parent.space is not None and parent.files is not None and parent.sig is not None
 
     # The file table first: copying it is what can fail (ENOMEM when the

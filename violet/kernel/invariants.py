@@ -32,6 +32,7 @@ from .task import ProcState
 if TYPE_CHECKING:
     from ..mm.space import AddressSpace, SharedObject
     from .kernel import Kernel
+    from .task import Process
 
 
 def frame_holders(k: Kernel) -> Counter[int]:
@@ -85,6 +86,8 @@ def violations(k: Kernel) -> list[str]:
             dead = [a for a in p.ancestors() if not a.alive]
             if dead:
                 out.append(f"process tree: {p.name}[{p.pid}] is alive but its ancestor {dead[0].name}[{dead[0].pid}] is not")
+            if p.launcher is not None and not p.launcher.alive:
+                out.append(f"process tree: {p.name}[{p.pid}] is alive but its launcher {p.launcher.name}[{p.launcher.pid}] is not")
         elif p.state is ProcState.ZOMBIE and (p.parent is None or not p.parent.alive):
             out.append(f"process tree: zombie {p.name}[{p.pid}] has no living parent")
 
@@ -112,13 +115,19 @@ def violations(k: Kernel) -> list[str]:
                 out.append(f"page tables: {p.name}[{p.pid}] has an entry at {vpn << 12:#x}, outside every mapping")
                 break
 
-    # 2'. The live-descendant counts, summed up the tree in one pass.
+    # 2'. The live counts of what each budget covers (descendants and
+    # launched applications, Process.sponsors), summed up in one pass.
     below: dict[int, int] = {}
+    covered: dict[int, list[Process]] = {}
+    for p in k.procs.values():
+        s = p.launcher or p.parent
+        if s is not None:
+            covered.setdefault(s.pid, []).append(p)
     order = [k.init]
     for p in order:
-        order.extend(p.children)
+        order.extend(covered.get(p.pid, ()))
     for p in reversed(order):
-        below[p.pid] = sum(below[c.pid] + (1 if c.alive else 0) for c in p.children)
+        below[p.pid] = sum(below[c.pid] + (1 if c.alive else 0) for c in covered.get(p.pid, ()))
         if p.live_below != below[p.pid]:
             out.append(f"process count: {p.name}[{p.pid}] counts {p.live_below} live descendants but has {below[p.pid]}")
 

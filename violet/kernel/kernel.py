@@ -221,8 +221,12 @@ class Kernel:
         perms: Permissions,
         space: AddressSpace | None,
         files: FdTable | None,
+        launcher: Process | None = None,
     ) -> Process:
         p = Process(self._new_id(), kind, parent, user, perms, space, files)
+        if launcher is not None:
+            p.launcher = launcher
+            launcher.launched.append(p)
         p.pgid = p.sid = p.pid
         if parent is not None:
             parent.children.append(p)
@@ -230,7 +234,7 @@ class Kernel:
                 p.pgid, p.sid = parent.pgid, parent.sid
         self.procs[p.pid] = p
         self.history.append(p)
-        for a in p.ancestors():
+        for a in p.sponsors():
             a.live_below += 1
         if space is not None:
             self._attach_budget(p)
@@ -267,8 +271,13 @@ class Kernel:
         perms: Permissions | None = None,
         cwd: str | None = None,
         parent: Process | None = None,
+        launcher: Process | None = None,
     ) -> Process:
         """Start a program as a new process (an application, a child of init).
+
+        `launcher`: the process that asked for it (violet_launch); the new
+        application counts against the launcher's process budgets and ends
+        when the launcher ends.
 
         Raises LoadError when the program cannot be loaded (with the shell
         status 126/127), UsageError for bad arguments.  A str argument or
@@ -306,7 +315,7 @@ class Kernel:
         files = FdTable(self.descriptors)
         for fd, f in enumerate(self._stdio):
             files.install(f, at=fd)
-        p = self._new_process(kind, parent, user, perms, space, files)
+        p = self._new_process(kind, parent, user, perms, space, files, launcher)
         p.cwd = cwd or self.vfs.default_cwd()
         p.sig = SigState()
         t = self.new_thread(p, None)

@@ -185,7 +185,7 @@ class Permissions:
     held (a `PathRule`; the default is the whole root).
     """
 
-    rights: Right = ALL_RIGHTS
+    rights: Right = DEFAULT_RIGHTS
     mem_pages: int | None = None
     max_procs: int | None = None
     max_threads: int | None = None

@@ -172,7 +172,7 @@ class Process:
     syscalls: Counter[str] = field(default_factory=Counter)
     threads_created: int = 0
     live_count: int = 0  # len(live_threads), kept as threads start and end (`threads` keeps the ended ones too)
-    live_below: int = 0  # live processes among the descendants, kept as they start and end (max_procs budgets)
+    live_below: int = 0  # live processes that count against this one's budgets (sponsors()), kept as they start and end
     peak_resident: int = 0
     killed_by: int | None = None  # pid whose exit cascaded into this one
     stopped: bool = False
@@ -182,6 +182,12 @@ class Process:
     final_usage: dict[str, int] = field(default_factory=dict)  # memory figures at exit
     itimer_real: tuple[float, float] | None = None  # (deadline, interval): setitimer, alarm; not inherited
     itimer_generation: int = 0  # bumped at every arm or disarm; stale timer entries are ignored
+    # violet_launch: the process that launched this application (its parent
+    # is init), and the live applications this one launched.  A launched
+    # application counts against its launcher's process budgets and ends
+    # with it, as a descendant would.
+    launcher: Process | None = None
+    launched: list[Process] = field(default_factory=list)
 
     @property
     def alive(self) -> bool:
@@ -203,6 +209,30 @@ class Process:
         while p is not None:
             out.append(p)
             p = p.parent
+        return out
+
+    def sponsors(self) -> list[Process]:
+        """The processes whose budgets count this one, nearest first: the
+        launcher of a launched application, otherwise the parent, and so on
+        up to init."""
+        out = []
+        p = self.launcher or self.parent
+        while p is not None:
+            out.append(p)
+            p = p.launcher or p.parent
+        return out
+
+    def dependents(self) -> list[Process]:
+        """Every live-or-zombie process that ends with this one: its
+        descendants and the applications it launched (and theirs), depth
+        first, a process before those that depend on it."""
+        out = []
+        stack = list(reversed(self.launched)) + list(reversed(self.children))
+        while stack:
+            p = stack.pop()
+            out.append(p)
+            stack.extend(reversed(p.launched))
+            stack.extend(reversed(p.children))
         return out
 
     def descendants(self) -> list[Process]:

@@ -6,7 +6,10 @@
     violet_memstats(buf)      six u64: resident, shared, private pages,
                               COW copies, zero fills, leaf copies
     violet_creator(tid)       the tid of the thread that created `tid` (0: none)
-    violet_launch(path, argv) start an application (needs proc.launch)
+    violet_launch(path, argv) start an application (needs proc.launch, which
+                              no process holds unless granted): a child of
+                              init, counted against the launcher's process
+                              budgets, ended when the launcher ends
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from ..errors import LoadError, SyscallError
+from ..kernel.fork import check_proc_budget
 from ..kernel.perms import Right
 from ..kernel.task import KIND_CODES, Kind
 from .table import VIOLET_BASE, syscall
@@ -72,6 +76,11 @@ def sys_violet_launch(k: Kernel, t: Thread, path: int, argv: int, *_: int) -> in
     from .fileio import _strings
 
     k.require(t, Right.LAUNCH, "launch an application")
+    # The new application counts against the launcher's process budgets
+    # (and the kernel's thread limit) as a fork would, and ends with it.
+    if len(k.threads) >= k.max_tasks:
+        k.deny(t, f"the kernel's limit of {k.max_tasks} live threads is reached", errno.EAGAIN)
+    check_proc_budget(k, t)
     space = t.process.space
     assert space is not None
     prog = os.fsdecode(space.read_cstr(path))
@@ -79,7 +88,7 @@ def sys_violet_launch(k: Kernel, t: Thread, path: int, argv: int, *_: int) -> in
     host = k.vfs.host_path(prog, t.process.cwd)
     try:
         p = k.spawn([os.fsencode(k.vfs.guest_path(host))] + args[1:], env=t.process.envp, kind=Kind.APPLICATION,
-                    user=t.process.user, perms=t.process.perms, cwd=t.process.cwd)
+                    user=t.process.user, perms=t.process.perms, cwd=t.process.cwd, launcher=t.process)
     except LoadError as e:
         raise SyscallError(e.errno, e.reason) from None
     return p.pid
