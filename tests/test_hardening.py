@@ -4,6 +4,8 @@
   applications count against the launcher's process budget, and they end
   with their launcher (DESIGN: no process a sandboxed program starts
   outlives it).
+- Output to a host stream whose reader stalls blocks only the writing
+  guest thread: the other guests, --timeout and Ctrl-C go on working.
 - --mem-budget charges every frame to one budget until it is freed:
   MAP_SHARED memory to its creator, fork's inherited frames to the parent
   that made them, so neither shared memory nor forks and unmaps go past it.
@@ -11,6 +13,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 
 from harness import BASE_ENV, run_cli
@@ -81,6 +88,139 @@ def test_budget_counts_launched_applications_in_the_api_too(guest):
         assert Permissions().has(Right.LAUNCH) is False
     finally:
         k.close()
+
+
+# a stalled reader on the host's stdout ----------------------------------------------
+
+
+def _violet(options, binary, args, stdout, stderr):
+    cmd = [sys.executable, "-m", "violet", "run", *options, str(binary), *args]
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
+
+
+def _ended_within(proc, seconds):
+    try:
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+def test_stalled_stdout_reader_does_not_stop_the_timeout(guest, tmp_path):
+    binary = guest("hard_output")
+    r, w = os.pipe()  # held open and never read
+    try:
+        err = open(tmp_path / "err", "wb")
+        began = time.monotonic()
+        proc = _violet(["--timeout", "3"], binary, ["flood"], w, err)
+        status = _ended_within(proc, 8)
+        took = time.monotonic() - began
+        err.close()
+    finally:
+        os.close(r)
+        os.close(w)
+    report = (tmp_path / "err").read_text()
+    assert status == 124, f"status {status} after {took:.1f} s\n{report}"
+    assert took < 5.5, f"the run ended {took:.1f} s after it began (timeout 3 s)\n{report}"
+    assert "timeout after 3 s" in report
+
+
+def test_stalled_stdout_reader_stalls_only_the_writer(guest, tmp_path):
+    binary = guest("hard_output")
+    r, w = os.pipe()
+    try:
+        err = open(tmp_path / "err", "wb")
+        proc = _violet(["--timeout", "3"], binary, ["flood_fork"], w, err)
+        status = _ended_within(proc, 8)
+        err.close()
+    finally:
+        os.close(r)
+        os.close(w)
+    report = (tmp_path / "err").read_text()
+    assert status == 124, f"status {status}\n{report}"
+    assert "the other guest ran\n" in report, report
+
+
+def test_ctrl_c_ends_a_run_whose_stdout_reader_stalled(guest, tmp_path):
+    binary = guest("hard_output")
+    r, w = os.pipe()
+    try:
+        err = open(tmp_path / "err", "wb")
+        proc = _violet([], binary, ["flood"], w, err)
+        time.sleep(1.5)  # the start-up, then the pipe fills and the guest blocks
+        proc.send_signal(signal.SIGINT)
+        status = _ended_within(proc, 4)
+        err.close()
+    finally:
+        os.close(r)
+        os.close(w)
+    report = (tmp_path / "err").read_text()
+    assert status == 130, f"status {status}\n{report}"
+
+
+def _slow_reader(binary, args, runner):
+    """Run the guest with stdout a pipe read only after a pause, in small
+    pieces; return (stdout bytes, stderr text, status)."""
+    r, w = os.pipe()
+    got = bytearray()
+
+    def drain():
+        time.sleep(0.7)
+        while True:
+            chunk = os.read(r, 4096)
+            if not chunk:
+                return
+            got.extend(chunk)
+            time.sleep(0.0005)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        proc = runner(binary, args, w)
+        os.close(w)
+        w = -1
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if w >= 0:
+            os.close(w)
+        reader.join(60)
+        os.close(r)
+    return bytes(got), err.decode(), proc.returncode
+
+
+def test_a_big_write_to_a_slow_reader_writes_everything_as_natively(guest):
+    binary = guest("hard_output")
+
+    def native(b, args, w):
+        return subprocess.Popen([str(b), *args], stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.PIPE)
+
+    def violet(b, args, w):
+        return _violet([], b, args, w, subprocess.PIPE)
+
+    ref = _slow_reader(binary, ["big"], native)
+    got = _slow_reader(binary, ["big"], violet)
+    assert ref == (b"x" * (1 << 20), "wrote 1048576\n", 0)
+    assert got == ref, (len(got[0]), got[1:])
+
+
+def test_nonblocking_stdout_to_a_full_pipe_is_eagain_as_natively(guest):
+    binary = guest("hard_output")
+    results = []
+    for how in ("native", "violet"):
+        r, w = os.pipe()
+        try:
+            if how == "native":
+                proc = subprocess.Popen([str(binary), "nonblock"], stdout=w, stderr=subprocess.PIPE)
+            else:
+                proc = _violet([], binary, ["nonblock"], w, subprocess.PIPE)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            os.close(r)
+            os.close(w)
+        results.append((err.decode(), proc.returncode))
+    assert results[0] == ("65536 bytes, then EAGAIN\n", 0), results
+    assert results[1] == results[0], results
 
 
 # the memory budget -----------------------------------------------------------------

@@ -125,11 +125,13 @@ def _parse_user(text: str | None):  # type: ignore[no-untyped-def]
     return User(n, name or "user", n)
 
 
-def _permissions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _permissions(args: argparse.Namespace, vfs=None):  # type: ignore[no-untyped-def]
     from .kernel.kernel import parse_size
     from .kernel.perms import from_options
 
     perms = from_options(args.allow, args.deny)
+    if vfs is not None:  # prefixes are compared with resolved paths: resolve them too, inside the root
+        perms = perms.map_paths(lambda path, excluded: vfs.resolve_prefix(path, "/", excluded))
     mem_pages = parse_size(args.mem_budget, "--mem-budget") // 4096 if args.mem_budget else None
     for value, flag in ((args.max_procs, "--max-procs"), (args.max_threads, "--max-threads")):
         if value is not None and value < 1:
@@ -205,7 +207,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             env=_parse_env(args.env),
             kind=Kind.SYSTEM if args.system else Kind.APPLICATION,
             user=_parse_user(args.user),
-            perms=_permissions(args),
+            perms=_permissions(args, kernel.vfs),
         )
     except LoadError as e:
         print(f"violet: {e}", file=sys.stderr)
@@ -369,7 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--root", default="/", help="host directory that is the guest's / (default: the host's /)")
     run.add_argument("--user", help="run as NAME[:UID] (default: your own user)")
     run.add_argument("--deny", action="append", default=[], metavar="RIGHT",
-                     help="drop a right: proc.spawn, proc.thread, proc.launch, proc.signal, proc.exec, fs.read, fs.write")
+                     help="drop a right: proc.spawn, proc.thread, proc.launch, proc.signal, proc.exec, fs.read, fs.write; "
+                          "fs.read:PREFIX, fs.write:PREFIX take a subtree away from the right")
     run.add_argument("--allow", action="append", default=[], metavar="RIGHT",
                      help="grant a right: proc.launch (violet_launch) is held only when granted; "
                           "fs.read:PREFIX, fs.write:PREFIX limit a file right to a subtree")

@@ -16,8 +16,11 @@ import errno
 import fcntl
 import os
 import select
+import socket
+import stat
 import struct
 import termios
+import weakref
 from typing import IO
 
 from ..errors import SyscallError
@@ -51,6 +54,10 @@ class OpenFile:
     the rest fails as Linux fails it for that kind of file."""
 
     kind = "file"
+    # True where write() may be short without blocking: the write syscalls
+    # then go on with the rest (blocking the thread in between) unless the
+    # file is O_NONBLOCK, so a blocking write still writes everything.
+    completes_writes = False
 
     def __init__(self, flags: int = O_RDWR, name: str = "") -> None:
         self.flags = flags
@@ -98,9 +105,23 @@ class OpenFile:
 
 class HostStream(OpenFile):
     """A host descriptor passed through: the terminal, a pipe, a file the
-    user redirected.  Never closed on the host by the guest."""
+    user redirected.  Never closed on the host by the guest.
+
+    Writes never block the kernel: a reader that stops reading must stall
+    only the guest thread that writes, not every guest, --timeout and
+    Ctrl-C.  The host descriptor's own file description is shared with the
+    shell (setting O_NONBLOCK on it would change the shell's terminal), so
+    a pipe, FIFO or terminal is opened anew through /proc/self/fd with
+    O_NONBLOCK, a description of the kernel's own; a socket is written with
+    MSG_DONTWAIT.  A regular file is written as it is (it does not block,
+    and its offset stays shared).  A write that would block raises
+    WouldBlock with the key ("hostout", fd), which the kernel wakes when
+    the descriptor is writable; a write may be short, and the write
+    syscalls complete it (`completes_writes`).
+    """
 
     kind = "host"
+    completes_writes = True
 
     def __init__(self, fd: int, flags: int, name: str) -> None:
         super().__init__(flags, name)
@@ -109,6 +130,33 @@ class HostStream(OpenFile):
             self.is_tty = os.isatty(fd)
         except OSError:
             self.is_tty = False
+        self._out = fd  # the descriptor writes go to
+        self._sock: socket.socket | None = None
+        if self.writable:
+            self._open_private()
+
+    def _open_private(self) -> None:
+        try:
+            mode = os.fstat(self.fd).st_mode
+        except OSError:
+            return
+        if stat.S_ISSOCK(mode):
+            try:
+                self._sock = socket.socket(fileno=os.dup(self.fd))
+            except OSError:
+                self._sock = None
+            else:
+                weakref.finalize(self, self._sock.close)
+            return
+        if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
+            return
+        access = os.O_RDWR if self.readable else os.O_WRONLY
+        try:
+            out = os.open(f"/proc/self/fd/{self.fd}", access | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        except OSError:
+            return  # no /proc, or a FIFO without a reader (writes then fail with EPIPE)
+        self._out = out
+        weakref.finalize(self, os.close, out)
 
     def read(self, n: int) -> bytes:
         if not self.readable:
@@ -129,17 +177,32 @@ class HostStream(OpenFile):
             return True
         return bool(r)
 
+    def writable_now(self) -> bool:
+        try:
+            _, w, _ = select.select([], [self._out], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(w)
+
     def poll_state(self) -> tuple[int, object]:
-        mask = 4 if self.writable else 0
+        mask = 0
+        if self.writable and self.writable_now():
+            mask |= 4
         if self.readable and self.readable_now():
             mask |= 1
-        return mask, ("hostfd", self.fd) if self.readable else None
+        if self.readable:
+            return mask, ("hostfd", self.fd)
+        return mask, ("hostout", self._out) if self.writable else None
 
     def write(self, data: bytes) -> int:
         if not self.writable:
             raise SyscallError(errno.EBADF)
         try:
-            return os.write(self.fd, data)
+            if self._sock is not None:
+                return self._sock.send(data, socket.MSG_DONTWAIT)
+            return os.write(self._out, data)
+        except BlockingIOError:
+            raise WouldBlock(key=("hostout", self._out)) from None
         except BrokenPipeError:
             raise SyscallError(errno.EPIPE) from None
         except OSError as e:
@@ -159,6 +222,8 @@ class HostStream(OpenFile):
             assert isinstance(arg, bytes)
             self._host_ioctl(req, arg)
             return 0
+        if req in (TCFLSH, TCXONC) and not 0 <= int(arg) <= (2 if req == TCFLSH else 3):
+            raise SyscallError(errno.EINVAL)  # as tty_perform_flush and n_tty's TCXONC: no such action
         try:
             if req == TCFLSH:
                 termios.tcflush(self.fd, int(arg))
@@ -167,7 +232,7 @@ class HostStream(OpenFile):
             elif req == TCSBRK:
                 termios.tcdrain(self.fd) if arg else termios.tcsendbreak(self.fd, 0)
             else:
-                raise SyscallError(errno.EINVAL)
+                raise SyscallError(errno.ENOTTY)  # a request no terminal driver knows (TIOCSTI is one: refused)
         except termios.error as e:
             raise SyscallError(e.args[0] if e.args and isinstance(e.args[0], int) else errno.EINVAL) from None
         return 0

@@ -16,6 +16,7 @@ import select
 import sys
 import threading
 import time
+import weakref
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Sequence
@@ -42,8 +43,17 @@ MAX_PID = 4_194_304  # /proc/sys/kernel/pid_max on 64-bit Linux
 AUDIT_KEPT = 10_000  # permission denials kept as events in KernelStats.audit
 MAX_UNNAMED_REPORTED = 64  # syscall numbers without a Linux name, reported and counted one by one
 MAX_TASKS = 32_768  # live threads in one kernel (about 6 KiB of host memory each, and more)
+HOST_POLL_S = 0.005  # how often host descriptors guests wait on are polled while other threads run
 
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _close_fds(*fds: int) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def parse_size(text: str | int, what: str = "size") -> int:
@@ -173,6 +183,12 @@ class Kernel:
         # Threads blocked on each wake key (a superset: entries are checked
         # against the thread's current Block when the key is woken).
         self._waiters: dict[object, set[Thread]] = {}
+        # Host descriptors guests wait on are polled while other threads
+        # run, at most this often; and a pipe that host signals and the
+        # deadline timer write to wakes an idle kernel's select.
+        self._next_host_poll = 0.0
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        weakref.finalize(self, _close_fds, self._wake_r, self._wake_w)
         self._min_vruntime = 0.0  # the least vruntime among threads picked so far
         self._spawned: list[Process] = []  # launched by spawn() since the last run(); run() reports the first
         self._stdio = self._std_files(stdin, stdout, stderr)
@@ -652,6 +668,13 @@ class Kernel:
                     self.kill_everything("timeout")
                     return EXIT_TIMEOUT
                 self._fire_timers()
+                if self._waiters and time.monotonic() >= self._next_host_poll:
+                    # Threads waiting on host descriptors are woken while
+                    # others keep the CPU busy, not only when all are idle.
+                    self._next_host_poll = time.monotonic() + HOST_POLL_S
+                    reads, writes = self._host_waits()
+                    if reads or writes:
+                        self._poll_host(reads, writes, 0)
                 t = self._pick()
                 if t is None:
                     if not self._idle(deadline):
@@ -679,6 +702,7 @@ class Kernel:
         begins.
         """
         self._expired = True
+        self.poke()
         while True:
             self.cpu.stop()
             if over.wait(0.01):
@@ -729,28 +753,53 @@ class Kernel:
             return best
         return None
 
+    def _host_waits(self) -> tuple[list[int], list[int]]:
+        """The host descriptors blocked threads wait to read ("hostfd") and
+        to write ("hostout")."""
+        reads, writes = [], []
+        for key, waiting in self._waiters.items():
+            if isinstance(key, tuple) and key[0] in ("hostfd", "hostout") and any(
+                t.state is ThreadState.BLOCKED and t.block is not None and key in t.block.keys for t in waiting
+            ):
+                (reads if key[0] == "hostfd" else writes).append(key[1])
+        return reads, writes
+
+    def _poll_host(self, reads: list[int], writes: list[int], delay: float | None) -> None:
+        """Wait up to `delay` (None: for ever) for one of the descriptors or
+        the wake pipe, and wake the threads of those that are ready."""
+        try:
+            r, w, _ = select.select(reads + [self._wake_r], writes, [], delay)
+        except (OSError, ValueError):
+            r, w = reads, writes
+        if self._wake_r in r:
+            try:
+                while os.read(self._wake_r, 64):
+                    pass
+            except OSError:
+                pass
+        for fd in r:
+            if fd != self._wake_r:
+                self.wake_key(("hostfd", fd))
+        for fd in w:
+            self.wake_key(("hostout", fd))
+
+    def poke(self) -> None:
+        """From any host thread or a signal handler: wake an idle kernel."""
+        try:
+            os.write(self._wake_w, b"\0")
+        except OSError:
+            pass
+
     def _idle(self, deadline: float | None) -> bool:
         """Nothing runnable: wait for a timer or host input.  False = deadlock."""
-        host_fds = sorted(
-            key[1] for key, waiting in self._waiters.items()
-            if isinstance(key, tuple) and key[0] == "hostfd"
-            and any(t.state is ThreadState.BLOCKED and t.block is not None and key in t.block.keys for t in waiting)
-        )
-        if not self._timers and not host_fds:
+        reads, writes = self._host_waits()
+        if not self._timers and not reads and not writes:
             return False
         until = self._timers[0].deadline if self._timers else None
         if deadline is not None:
             until = deadline if until is None else min(until, deadline)
         delay = None if until is None else max(0.0, until - time.monotonic())
-        if host_fds:
-            try:
-                ready, _, _ = select.select(host_fds, [], [], delay)
-            except (OSError, ValueError):
-                ready = host_fds
-            for fd in ready:
-                self.wake_key(("hostfd", fd))
-        elif delay:
-            time.sleep(delay)
+        self._poll_host(reads, writes, delay)
         return True
 
     def _switch_to(self, t: Thread) -> None:
@@ -972,6 +1021,7 @@ class Kernel:
         """From a host signal handler: end the run, killing every guest."""
         self.interrupted = signo
         self.cpu.stop()
+        self.poke()
 
     def terminal_signal(self, signo: int) -> None:
         """From any host thread: the host terminal sent `signo` (Ctrl-C,
@@ -1002,6 +1052,7 @@ class Kernel:
         (violet run prints the process tree on SIGUSR1 this way)."""
         self._view_requested = True
         self.cpu.stop()
+        self.poke()
 
     def kill_everything(self, reason: str) -> None:
         for p in list(self.init.children):

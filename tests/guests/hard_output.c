@@ -1,0 +1,72 @@
+/* hard_output.c: writing to a host stdout whose reader is slow or stalled.
+ *
+ *   flood         write 64 KiB blocks to stdout for ever
+ *   flood_fork    a child floods stdout; the parent, meanwhile, sleeps a
+ *                 little, computes, and says on stderr that it ran
+ *   big           one 1 MiB write(2) to stdout; stderr: what it returned
+ *   nonblock      stdout O_NONBLOCK: 4 KiB writes until one fails;
+ *                 stderr: how much went and the error
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char block[1 << 20];
+
+static void flood(void)
+{
+    for (;;)
+        if (write(1, block, 65536) < 0)
+            _exit(3);
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    memset(block, 'x', sizeof block);
+    if (!strcmp(mode, "flood"))
+        flood();
+    if (!strcmp(mode, "flood_fork")) {
+        pid_t pid = fork();
+        if (pid == 0)
+            flood();
+        /* Compute for 0.5 s while the child fills the pipe and blocks. */
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        volatile unsigned long x = 0;
+        do {
+            for (unsigned long i = 0; i < 100000; i++)
+                x += i;
+            clock_gettime(CLOCK_MONOTONIC, &b);
+        } while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 500000000L);
+        dprintf(2, "the other guest ran\n");
+        pause();
+        return 0;
+    }
+    if (!strcmp(mode, "big")) {
+        ssize_t n = write(1, block, sizeof block);
+        dprintf(2, "wrote %zd\n", n);
+        return 0;
+    }
+    if (!strcmp(mode, "nonblock")) {
+        if (fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK) < 0)
+            return 4;
+        long total = 0;
+        for (;;) {
+            ssize_t n = write(1, block, 4096);
+            if (n < 0) {
+                dprintf(2, "%ld bytes, then %s\n", total, errno == EAGAIN ? "EAGAIN" : strerror(errno));
+                return 0;
+            }
+            total += n;
+        }
+    }
+    dprintf(2, "unknown mode %s\n", mode);
+    return 2;
+}
