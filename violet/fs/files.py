@@ -307,6 +307,7 @@ class Descriptors:
     def __init__(self, limit: int | None = None) -> None:
         self.used = 0
         self.limit = limit
+        self.locks = None  # the kernel's file locks (fs/locks.py), made at the first lock
 
     def take(self, n: int, err: int | None = errno.ENFILE) -> None:
         """Count n more descriptors; SyscallError(err) past the limit (err None: no limit)."""
@@ -360,6 +361,8 @@ class FdTable:
             self._used_below = fd
         self.count.used -= 1
         f.refs -= 1
+        if self.count.locks is not None:  # a process's record locks go at any close of the file (fs/locks.py)
+            self.count.locks.closed(self, f)
         if f.refs == 0:
             f.close()
 

@@ -84,7 +84,6 @@ class LockTable:
         # POSIX owners (descriptor tables) and description owners (OFD and
         # flock).  Weak, so that an owner nobody uses any more is not kept.
         self.table_files: weakref.WeakKeyDictionary[object, set[FileKey]] = weakref.WeakKeyDictionary()
-        self.file_keys: weakref.WeakKeyDictionary[object, FileKey] = weakref.WeakKeyDictionary()
         self.waiting: dict[Thread, Request] = {}
 
     @staticmethod
@@ -183,13 +182,14 @@ class LockTable:
 
     # Release at close ------------------------------------------------------
 
-    def closed(self, table: FdTable, f: OpenFile, key_of: Callable[[OpenFile], FileKey | None]) -> None:
+    def closed(self, table: FdTable, f: OpenFile) -> None:
         """A descriptor of `table` referring to f was closed (f.refs already
-        counts it gone): the table's POSIX locks on the file go, and f's
-        own (OFD, flock) when that was its last descriptor."""
+        counts it gone, f itself is still open): the table's POSIX locks on
+        the file go, and f's own (OFD, flock) when that was its last
+        descriptor."""
         files = self.table_files.get(table)
         if files:
-            key = self.file_keys.get(f) or key_of(f)
+            key = file_key(f)
             if key is not None and key in files:
                 self.release_owner(key, table)
                 files.discard(key)
@@ -232,6 +232,18 @@ class LockTable:
                 return False
             lk = self.conflict(req.key, req.owner, req.type, req.start, req.end)
         return False
+
+
+def file_key(f: OpenFile) -> FileKey:
+    """The identity locks are kept by: the host file's (st_dev, st_ino);
+    the kernel's own files (pipes, devices) by the object."""
+    try:
+        s = f.stat()
+    except SyscallError:
+        s = None
+    if s is None:
+        return (-1, id(getattr(f, "pipe", f)))
+    return (s.st_dev, s.st_ino)
 
 
 def table_of(k, count) -> LockTable:  # type: ignore[no-untyped-def]
