@@ -118,6 +118,9 @@ class Thread:
     sig_pending: int = 0
     interrupted: int = -1  # the syscall a signal cut short (EINTR set) until delivery restarts it or not
     altstack: tuple[int, int, int] = (0, 2, 0)  # sp, flags (SS_DISABLE), size
+    saved_sigmask: int | None = None  # the mask to restore after sigsuspend, ppoll, pselect6 (Linux's saved_sigmask)
+    restart: object = None  # how the call a signal cut short restarts (signals.Restart), with `interrupted`
+    restart_fn: Callable[[], int] | None = None  # what restart_syscall(2) runs (Linux's restart_block)
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
     end_reason: str = ""
@@ -182,6 +185,7 @@ class Process:
     final_usage: dict[str, int] = field(default_factory=dict)  # memory figures at exit
     itimer_real: tuple[float, float] | None = None  # (deadline, interval): setitimer, alarm; not inherited
     itimer_generation: int = 0  # bumped at every arm or disarm; stale timer entries are ignored
+    timers: object = None  # kernel/timers.py ProcTimers: POSIX timers, ITIMER_VIRTUAL/PROF; None until first used
     # violet_launch: the process that launched this application (its parent
     # is init), and the live applications this one launched.  A launched
     # application counts against its launcher's process budgets and ends
