@@ -6,6 +6,8 @@
   outlives it).
 - Output to a host stream whose reader stalls blocks only the writing
   guest thread: the other guests, --timeout and Ctrl-C go on working.
+- Guest code runs at CPU privilege level 3: privileged instructions and
+  port I/O are a SIGSEGV as on Linux, not executed.
 - --mem-budget charges every frame to one budget until it is freed:
   MAP_SHARED memory to its creator, fork's inherited frames to the parent
   that made them, so neither shared memory nor forks and unmaps go past it.
@@ -20,7 +22,7 @@ import sys
 import threading
 import time
 
-from harness import BASE_ENV, run_cli
+from harness import BASE_ENV, run_api, run_cli, same_as_native
 
 from violet import Kernel, Permissions
 from violet.kernel.perms import ALL_RIGHTS, Right
@@ -221,6 +223,27 @@ def test_nonblocking_stdout_to_a_full_pipe_is_eagain_as_natively(guest):
         results.append((err.decode(), proc.returncode))
     assert results[0] == ("65536 bytes, then EAGAIN\n", 0), results
     assert results[1] == results[0], results
+
+
+# privileged instructions ---------------------------------------------------------
+
+
+PRIVILEGED = ["hlt", "cli", "sti", "in imm", "in dx", "out imm", "out dx", "insb", "outsb", "rdmsr", "wrmsr",
+              "mov to cr0", "mov to cr3", "mov from cr0", "mov to db7", "lidt", "lgdt", "lldt", "ltr", "swapgs",
+              "invlpg", "clts", "wbinvd", "cli after sigreturn with IOPL 3", "out after sigreturn with IOPL 3"]
+
+
+def test_privileged_instructions_are_a_sigsegv_as_natively(guest):
+    binary = guest("hard_priv")
+    r = same_as_native(binary, run_cli)
+    expected = "".join(f"{name}: SIGSEGV 128\n" for name in PRIVILEGED)  # SI_KERNEL, as Linux's #GP
+    expected += "precise: rip at the instruction: yes, rbx 1, later store 0\ntls 42, pid > 0: 1\n"
+    assert r.out == expected, r.out
+
+
+def test_privileged_instructions_in_the_api_too(guest):
+    r = same_as_native(guest("hard_priv"), run_api)
+    assert r.status == 0
 
 
 # the memory budget -----------------------------------------------------------------

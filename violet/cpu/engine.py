@@ -60,6 +60,9 @@ _FILL_CFUNC = ctypes.CFUNCTYPE(
 )
 _INSN_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 _INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+_IN_CFUNC = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_void_p)
+_OUT_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint32, ctypes.c_void_p)
+GP_FAULT = 13  # the vector of a general protection fault
 
 
 class Context:
@@ -133,6 +136,7 @@ class Cpu:
         self.write(FPCW, FPCW_INIT)
         self.write(MXCSR, MXCSR_INIT)
         self.pristine: Context | None = None
+        _enter_user_mode(self)
         pristine = Context(self)
         self.save(pristine)
         self.pristine = pristine
@@ -143,11 +147,18 @@ class Cpu:
         fill = _FILL_CFUNC(self._fill)
         syscall = _INSN_CFUNC(self._syscall)
         intr = _INTR_CFUNC(self._interrupt)
-        self._hooks += [fill, syscall, intr]
+        port_in, port_out = _IN_CFUNC(self._port_in), _OUT_CFUNC(self._port_out)
+        self._hooks += [fill, syscall, intr, port_in, port_out]
+        self._io_trap: Context | None = None
+        self._faulted = False  # the interrupt hook ran during this run
+        self._exc_at: int | None = None
+        self._scratch: Context | None = None
         for kind, fn, extra in (
             (uc.UC_HOOK_TLB_FILL, fill, ()),
             (uc.UC_HOOK_INSN, syscall, (ctypes.c_int(x86.UC_X86_INS_SYSCALL),)),
             (uc.UC_HOOK_INTR, intr, ()),
+            (uc.UC_HOOK_INSN, port_in, (ctypes.c_int(x86.UC_X86_INS_IN),)),
+            (uc.UC_HOOK_INSN, port_out, (ctypes.c_int(x86.UC_X86_INS_OUT),)),
         ):
             h = uc_hook_h()
             _check(
@@ -209,10 +220,52 @@ class Cpu:
             self._fail(exc)
 
     def _interrupt(self, _h, intno, _u):  # type: ignore[no-untyped-def]
+        self._faulted = True
         try:
             self.on_interrupt(intno)
         except BaseException as exc:
             self._fail(exc)
+
+    # Port I/O.  Guest code runs at CPL 3, where the CPU refuses in, out,
+    # ins and outs (IOPL 0, no I/O bitmap) with #GP, but Unicorn skips that
+    # check.  Its port hooks run inside the instruction and cannot stop the
+    # rest of the translation block, so the hook saves the registers as
+    # they were before it (RIP is the instruction's), then makes whatever
+    # the block still does harmless: every translation is flushed and each
+    # fill refused (a memory access stops the engine there), syscalls and
+    # exceptions ignored.  `run` then restores the registers and reports a
+    # general protection fault (vector 13) at the instruction.
+
+    def _port_in(self, _h, _port, _size, _u):  # type: ignore[no-untyped-def]
+        self._begin_io_trap()
+        return 0
+
+    def _port_out(self, _h, _port, _size, _value, _u):  # type: ignore[no-untyped-def]
+        self._begin_io_trap()
+
+    def _begin_io_trap(self) -> None:
+        if self._io_trap is not None:
+            return
+        try:
+            ctx = Context(self)
+            self.save(ctx)
+        except BaseException as exc:
+            self._fail(exc)
+            return
+        self._io_trap = ctx
+        self._io_hooks = (self.on_fill, self.on_syscall, self.on_interrupt)
+        self.on_fill, self.on_syscall, self.on_interrupt = _no_fill, _nothing, _nothing_int
+        self.flush_tlb()
+        uclib.uc_emu_stop(self.handle)
+
+    def _end_io_trap(self) -> None:
+        ctx, self._io_trap = self._io_trap, None
+        assert ctx is not None
+        self.on_fill, self.on_syscall, self.on_interrupt = self._io_hooks
+        self.restore(ctx)
+        ctx.free()
+        self.flush_tlb()
+        self.on_interrupt(GP_FAULT)
 
     def _fail(self, exc: BaseException) -> None:
         if self.hook_error is None:
@@ -244,7 +297,27 @@ class Cpu:
         if self.hook_error is not None:
             exc, self.hook_error = self.hook_error, None
             raise exc
+        if self._io_trap is not None:
+            self._end_io_trap()
+            return 0
+        if err or self._faulted:
+            self._faulted = False
+            self._clear_exception()
         return int(err)
+
+    def _clear_exception(self) -> None:
+        """After a fault: the engine no longer delivers one (see
+        _find_exception_word), so the next is not a double fault."""
+        at = self._exc_at
+        if at is None:
+            return
+        ctx = self._scratch
+        if ctx is None:
+            ctx = self._scratch = Context(self)
+        self.save(ctx)
+        ctypes.c_int32.from_address(ctx._ptr.value + at).value = -1
+        self.restore(ctx)
+
 
     def stop(self) -> None:
         """Stop the engine: from a hook (synchronous, exact), or from
@@ -289,6 +362,107 @@ class Cpu:
 
     def phys_write(self, paddr: int, data: bytes) -> None:
         self.uc.mem_write(paddr, data)
+
+
+# User mode --------------------------------------------------------------
+#
+# Guest code runs at privilege level 3, as on Linux, so that hlt, cli, sti,
+# rdmsr/wrmsr, moves to control and debug registers, lgdt/lidt, ltr,
+# swapgs, invlpg, clts, wbinvd fault with #GP (vector 13, a SIGSEGV) instead
+# of running (Unicorn starts at CPL 0).  The engine enters CPL 3 once, at
+# boot, by an iretq from a trampoline through a GDT with Linux's user
+# segments (CS 0x33, SS 0x2b); every context is saved from it afterwards
+# (the pristine one included), so every thread stays there.  The
+# trampoline, its stack and the GDT live in two pages above the kernel's
+# physical memory, unmapped again once done, and the GDT register is then
+# emptied (limit 0): loading any selector but 0 is a #GP, so no guest can
+# reach a descriptor of its own making (a call gate would lead to CPL 0).
+# Linux lets a program load its user selectors; here that is a SIGSEGV.
+# Syscalls reach the hook as before, and FS base writes (arch_prctl,
+# wrfsbase) are unaffected.
+
+USER_CS, USER_SS = 0x33, 0x2B
+_GDT = (
+    0,
+    0x00CF9B000000FFFF,  # 0x08 kernel code, 32-bit
+    0x00AF9B000000FFFF,  # 0x10 kernel code, 64-bit
+    0x00CF93000000FFFF,  # 0x18 kernel data
+    0x00CFFB000000FFFF,  # 0x23 user code, 32-bit
+    0x00CFF3000000FFFF,  # 0x2b user data
+    0x00AFFB000000FFFF,  # 0x33 user code, 64-bit
+)  # the accessed bits are set: loading a segment writes nothing back
+_BOOT_VA, _GDT_VA = 0x1000, 0xFFFF_FFFF_FF5F_E000
+_IRETQ, _HLT = b"\x48\xcf", b"\xf4"
+
+
+def _enter_user_mode(cpu: Cpu) -> None:
+    gdt_pa, boot_pa = cpu.phys_size, cpu.phys_size + PAGE
+    cpu.uc.mem_map(gdt_pa, 2 * PAGE, uc.UC_PROT_ALL)
+    pages = {_GDT_VA >> 12: gdt_pa, _BOOT_VA >> 12: boot_pa}
+
+    def boot_fill(vaddr: int, access: int) -> tuple[int, int] | None:
+        pa = pages.get(vaddr >> 12)
+        return None if pa is None else (pa | (vaddr & (PAGE - 1)), PROT_R | PROT_W | PROT_X)
+
+    land = _BOOT_VA + len(_IRETQ)
+    frame = _BOOT_VA + PAGE // 2
+    cpu.uc.mem_write(gdt_pa, b"".join(d.to_bytes(8, "little") for d in _GDT))
+    cpu.uc.mem_write(boot_pa, _IRETQ + _HLT + _HLT)
+    cpu.uc.mem_write(boot_pa + PAGE // 2, b"".join(
+        v.to_bytes(8, "little") for v in (land, USER_CS, 0x2, 0, USER_SS)))  # RIP, CS, RFLAGS, RSP, SS
+    cpu.uc.reg_write(x86.UC_X86_REG_GDTR, (0, _GDT_VA, 8 * len(_GDT) - 1, 0))
+    saved, cpu.on_fill = cpu.on_fill, boot_fill
+    try:
+        cpu.write(RSP, frame)
+        cpu.uc.emu_start(_BOOT_VA, land)
+        cpu._exc_at = _find_exception_word(cpu, land)
+    finally:
+        cpu.on_fill = saved
+        cpu.flush_tlb()
+        cpu.flush_code()
+        cpu.uc.mem_unmap(gdt_pa, 2 * PAGE)
+    if cpu.uc.reg_read(x86.UC_X86_REG_CS) != USER_CS or cpu.uc.reg_read(x86.UC_X86_REG_SS) != USER_SS:
+        raise RuntimeError("the engine did not enter user mode (CPL 3)")
+    cpu.uc.reg_write(x86.UC_X86_REG_GDTR, (0, 0, 0, 0))
+    cpu.write(RSP, 0)
+    cpu.write(RIP, 0)
+
+
+def _find_exception_word(cpu: Cpu, hlt_at: int) -> int | None:
+    """Where a saved context keeps the engine's "exception being
+    delivered" (QEMU's old_exception): the byte offset of the int32 that
+    reads -1 before a #GP and 13 after it.  Unicorn hands faults to the
+    interrupt hook without delivering them, so that word is never reset: a
+    second #GP (or divide error, or page fault) became a double fault
+    (vector 8) and a third shut the CPU down, every later run returning at
+    once.  `Cpu.run` resets it after each fault.  None if not found.
+
+    Runs at CPL 3 at `hlt_at`, where two hlt instructions are."""
+    got: list[int] = []
+    saved_int, cpu.on_interrupt = cpu.on_interrupt, lambda n: (got.append(n), uclib.uc_emu_stop(cpu.handle))
+    before, after = Context(cpu), Context(cpu)
+    try:
+        cpu.save(before)
+        cpu.uc.emu_start(hlt_at, 0)
+        cpu.save(after)
+        n = cpu.context_bytes
+        a = ctypes.string_at(before._ptr.value, n)
+        b = ctypes.string_at(after._ptr.value, n)
+        hits = [off for off in range(0, n - 3, 4)
+                if a[off:off + 4] == b"\xff\xff\xff\xff" and b[off:off + 4] == (GP_FAULT).to_bytes(4, "little")]
+        if got != [GP_FAULT] or len(hits) != 1:
+            return None
+        # Check: with the word reset, the next #GP is a #GP again.
+        ctypes.c_int32.from_address(after._ptr.value + hits[0]).value = -1
+        cpu.restore(after)
+        got.clear()
+        cpu.uc.emu_start(hlt_at + 1, 0)
+        return hits[0] if got == [GP_FAULT] else None
+    finally:
+        cpu.on_interrupt = saved_int
+        cpu.restore(before)
+        before.free()
+        after.free()
 
 
 def _check(err: int) -> None:

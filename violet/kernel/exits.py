@@ -164,7 +164,7 @@ def _teardown(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
     # Its dispositions (65 actions, about 7 KiB) are of no use any more;
     # the process itself stays in the kernel's history.
     p.sig = None
-    if getattr(p, "timers", None) is not None:  # its POSIX timers leave the kernel's timer heap
+    if p.timers is not None:  # its POSIX timers leave the kernel's timer heap
         from . import timers
 
         timers.on_exit(k, p)

@@ -444,7 +444,10 @@ def send_fault(k: Kernel, t: Thread, sig: int, addr: int | None, what: str, code
     if act.handler in (SIG_DFL, SIG_IGN) or t.sigmask & bit(sig):
         return False
     if code is None:
-        code = SEGV_ACCERR if "protected" in what else SEGV_MAPERR if sig == SIGSEGV else SI_KERNEL
+        if sig == SIGSEGV and what == "general protection fault":
+            code = SI_KERNEL  # a #GP (privileged instruction, port I/O, bad selector): si_addr 0, as Linux
+        else:
+            code = SEGV_ACCERR if "protected" in what else SEGV_MAPERR if sig == SIGSEGV else SI_KERNEL
     setup_frame(k, t, sig, act, Info(sig, code, addr=addr or 0))
     return True
 
@@ -461,6 +464,7 @@ _FX_SIZE = 512
 
 _XMM = [getattr(cpu.x86, f"UC_X86_REG_XMM{i}") for i in range(16)]
 _EFLAGS_TF, _EFLAGS_DF, _EFLAGS_RF = 0x100, 0x400, 0x10000
+_FIX_EFLAGS = 0x50DD5  # AC, RF, OF, DF, TF, SF, ZF, AF, PF, CF: what sigreturn may set
 
 
 def _siginfo(info: Info) -> bytes:
@@ -570,8 +574,12 @@ def sigreturn(k: Kernel, t: Thread) -> None:
         k.say(f"violet: {p.name}[{p.pid}]: rt_sigreturn with a bad frame at {ucp:#x}; killed")
         exits.kill_process(k, p, SIGSEGV, "bad signal frame", core=True)
         return
+    # Of the flags, only the arithmetic and direction ones, TF, AC and RF
+    # come from the frame (Linux's FIX_EFLAGS): IOPL 3 written there would
+    # let user code run cli, sti, in and out.
+    keep = k.cpu.read(cpu.EFLAGS) & ~_FIX_EFLAGS
     for reg, value in zip(cpu.GREGS, regs):
-        k.cpu.write(reg, value)
+        k.cpu.write(reg, (value & _FIX_EFLAGS) | keep if reg == cpu.EFLAGS else value)
     t.sigmask = mask & ~UNBLOCKABLE
     if fx is not None:
         ucx = k.cpu.uc

@@ -104,7 +104,7 @@ class PosixTimer:
     # Arming -----------------------------------------------------------
 
     def _timers(self) -> ProcTimers:
-        timers = _of(self.proc)
+        timers = self.proc.timers
         assert isinstance(timers, ProcTimers)
         return timers
 
@@ -269,14 +269,10 @@ class ProcTimers:
 
 
 def of(p: Process) -> ProcTimers:
-    if _of(p) is None:
+    if p.timers is None:
         p.timers = ProcTimers()
     assert isinstance(p.timers, ProcTimers)
     return p.timers
-
-
-def _of(p: Process) -> object:
-    return getattr(p, "timers", None)  # (getattr: until Process.timers is committed)
 
 
 def _clock_ok(k: Kernel, t: Thread, clock: int) -> tuple[int, Thread | None]:
@@ -330,7 +326,7 @@ def create(k: Kernel, t: Thread, clock: int, notify: int, signo: int, value: int
 
 
 def get(t: Thread, timer_id: int) -> PosixTimer:
-    timers = _of(t.process)
+    timers = t.process.timers
     tm = timers.by_id.get(timer_id) if isinstance(timers, ProcTimers) else None
     if tm is None:
         raise SyscallError(errno.EINVAL)
@@ -351,7 +347,7 @@ def delete(t: Thread, timer_id: int) -> None:
     tm = get(t, timer_id)
     _drop(tm)
     _prune(tm.k, t.process, tm)
-    timers = _of(t.process)
+    timers = t.process.timers
     assert isinstance(timers, ProcTimers)
     del timers.by_id[timer_id]
 
@@ -363,7 +359,7 @@ def _drop(tm: PosixTimer) -> None:
 
 def on_exec(k: Kernel, p: Process) -> None:
     """exec deletes the POSIX timers; the CPU itimers stay."""
-    timers = _of(p)
+    timers = p.timers
     if not isinstance(timers, ProcTimers):
         return
     for tm in list(timers.by_id.values()):
@@ -373,7 +369,7 @@ def on_exec(k: Kernel, p: Process) -> None:
 
 
 def on_exit(k: Kernel, p: Process) -> None:
-    timers = _of(p)
+    timers = p.timers
     if not isinstance(timers, ProcTimers):
         return
     for tm in list(timers.by_id.values()) + list(timers.itimers.values()):
@@ -415,7 +411,7 @@ def set_itimer(k: Kernel, p: Process, which: int, value: float, interval: float)
 
 
 def get_itimer(p: Process, which: int) -> tuple[float, float]:
-    timers = _of(p)
+    timers = p.timers
     tm = timers.itimers.get(which) if isinstance(timers, ProcTimers) else None
     if tm is None or tm.expiry is None:
         return 0.0, 0.0
@@ -428,7 +424,7 @@ def get_itimer(p: Process, which: int) -> tuple[float, float]:
 
 def tick(k: Kernel, t: Thread) -> None:
     """After a slice of t: expire the CPU timers of its process that are due."""
-    timers = _of(t.process)
+    timers = t.process.timers
     if not isinstance(timers, ProcTimers):
         return
     pcpu = None
@@ -444,7 +440,7 @@ def tick(k: Kernel, t: Thread) -> None:
 
 def cpu_left_us(k: Kernel, t: Thread) -> int:
     """Microseconds of CPU t may use before one of its process's CPU timers expires."""
-    timers = _of(t.process)
+    timers = t.process.timers
     if not isinstance(timers, ProcTimers) or not timers.cpu:
         return 0
     best = None

@@ -69,7 +69,7 @@ def _wait(k: Kernel, t: Thread, scan, finish, deadline: float | None, why: str, 
     count, keys = scan()
     if count or (deadline is not None and time.monotonic() >= deadline):
         return finish(count)
-    if getattr(t, "saved_sigmask", None) is not None and sig.would_act(t):
+    if t.saved_sigmask is not None and sig.would_act(t):
         # The mask swapped in for the wait unblocks a pending signal: EINTR
         # at once (its handler's frame restores the caller's mask).
         return sig.cut_short(t, nr, restart)
@@ -88,7 +88,7 @@ def _swap_mask(t: Thread, addr: int, size: int) -> None:
 
 
 def _mask_back(t: Thread) -> None:
-    if getattr(t, "saved_sigmask", None) is not None:
+    if t.saved_sigmask is not None:
         t.sigmask, t.saved_sigmask = t.saved_sigmask, None
 
 

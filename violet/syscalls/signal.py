@@ -126,7 +126,7 @@ def sys_restart_syscall(k: Kernel, t: Thread, *_: int) -> int:
     """Resume a call a stop (or a signal whose delivery did nothing) cut
     short, with what was left of its time (Linux's restart_block).  With
     nothing to resume, EINTR, as Linux's do_no_restart_syscall."""
-    fn, t.restart_fn = getattr(t, "restart_fn", None), None
+    fn, t.restart_fn = t.restart_fn, None
     if fn is None:
         raise SyscallError(errno.EINTR)
     return fn()
