@@ -27,7 +27,6 @@ from harness import BASE_ENV, run_api, run_cli, same_as_native
 from violet import Kernel, Permissions
 from violet.kernel.perms import ALL_RIGHTS, Right
 
-
 # violet_launch ------------------------------------------------------------------
 
 
@@ -113,12 +112,11 @@ def test_stalled_stdout_reader_does_not_stop_the_timeout(guest, tmp_path):
     binary = guest("hard_output")
     r, w = os.pipe()  # held open and never read
     try:
-        err = open(tmp_path / "err", "wb")
-        began = time.monotonic()
-        proc = _violet(["--timeout", "3"], binary, ["flood"], w, err)
-        status = _ended_within(proc, 8)
-        took = time.monotonic() - began
-        err.close()
+        with open(tmp_path / "err", "wb") as err:
+            began = time.monotonic()
+            proc = _violet(["--timeout", "3"], binary, ["flood"], w, err)
+            status = _ended_within(proc, 8)
+            took = time.monotonic() - began
     finally:
         os.close(r)
         os.close(w)
@@ -132,10 +130,9 @@ def test_stalled_stdout_reader_stalls_only_the_writer(guest, tmp_path):
     binary = guest("hard_output")
     r, w = os.pipe()
     try:
-        err = open(tmp_path / "err", "wb")
-        proc = _violet(["--timeout", "3"], binary, ["flood_fork"], w, err)
-        status = _ended_within(proc, 8)
-        err.close()
+        with open(tmp_path / "err", "wb") as err:
+            proc = _violet(["--timeout", "3"], binary, ["flood_fork"], w, err)
+            status = _ended_within(proc, 8)
     finally:
         os.close(r)
         os.close(w)
@@ -148,12 +145,11 @@ def test_ctrl_c_ends_a_run_whose_stdout_reader_stalled(guest, tmp_path):
     binary = guest("hard_output")
     r, w = os.pipe()
     try:
-        err = open(tmp_path / "err", "wb")
-        proc = _violet([], binary, ["flood"], w, err)
-        time.sleep(1.5)  # the start-up, then the pipe fills and the guest blocks
-        proc.send_signal(signal.SIGINT)
-        status = _ended_within(proc, 4)
-        err.close()
+        with open(tmp_path / "err", "wb") as err:
+            proc = _violet([], binary, ["flood"], w, err)
+            time.sleep(1.5)  # the start-up, then the pipe fills and the guest blocks
+            proc.send_signal(signal.SIGINT)
+            status = _ended_within(proc, 4)
     finally:
         os.close(r)
         os.close(w)
@@ -182,7 +178,7 @@ def _slow_reader(binary, args, runner):
         proc = runner(binary, args, w)
         os.close(w)
         w = -1
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
     finally:
         if w >= 0:
             os.close(w)
