@@ -15,6 +15,10 @@
    tables.
 8. The pool's mapping count is the number of mappings in the address
    spaces.
+9. Every shared object (anonymous shared memory, a file's page cache) is
+   held by exactly as many mappings as it counts (`users`); every page
+   cache of the kernel is in use and registered (mm/pagecache.py), and its
+   dirty pages have frames.
 
 A broken invariant is a kernel bug: `check` raises KernelBug naming the
 invariant and the objects involved.
@@ -26,6 +30,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ..errors import KernelBug
+from ..mm import pagecache
 from ..mm.frames import ZERO_FRAME
 from .task import ProcState
 
@@ -49,6 +54,8 @@ def frame_holders(k: Kernel) -> Counter[int]:
         for m in space.maps:
             if m.obj is not None:
                 objects[id(m.obj)] = m.obj
+    for cache in pagecache.caches_of(k.pool):  # held by the kernel even if no mapping shows it
+        objects[id(cache)] = cache
     counts: Counter[int] = Counter()
     for ptes in leaves.values():
         counts.update(f for f in ptes if f)
@@ -141,6 +148,27 @@ def violations(k: Kernel) -> list[str]:
     mapped = sum(len(s.maps) for s in spaces.values())
     if mapped != k.pool.mappings:
         out.append(f"mappings: the pool counts {k.pool.mappings} but the address spaces hold {mapped}")
+
+    # 9. Shared objects and page caches.
+    holders: Counter[int] = Counter()
+    objs: dict[int, object] = {}
+    for s_ in spaces.values():
+        for m in s_.maps:
+            if m.obj is not None:
+                holders[id(m.obj)] += 1
+                objs[id(m.obj)] = m.obj
+    registered = {id(c): c for c in pagecache.caches_of(k.pool)}
+    for oid, obj in objs.items():
+        if obj.users != holders[oid]:  # type: ignore[attr-defined]
+            out.append(f"shared memory: {obj.name} counts {obj.users} users but {holders[oid]} mappings hold it")  # type: ignore[attr-defined]
+        if isinstance(obj, pagecache.PageCache) and oid not in registered:
+            out.append(f"page cache: {obj.name} is mapped but not registered")
+    for oid, c in registered.items():
+        if oid not in objs:
+            out.append(f"page cache: {c.name} is registered ({c.users} users, {len(c.frames)} frames) but no mapping holds it")
+        lost = [i for i in c.dirty if i not in c.frames]
+        if lost:
+            out.append(f"page cache: {c.name} has dirty page {lost[0]} without a frame")
 
     # 7. Descriptors.
     tables = {id(p.files): p.files for p in k.procs.values() if p.files is not None}
