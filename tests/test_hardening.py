@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from harness import BASE_ENV, run_api, run_cli, same_as_native
+from harness import BASE_ENV, run_api, run_cli, run_native, same_as_native
 
 from violet import Kernel, Permissions
 from violet.kernel.perms import ALL_RIGHTS, Right
@@ -219,6 +219,14 @@ def test_nonblocking_stdout_to_a_full_pipe_is_eagain_as_natively(guest):
         results.append((err.decode(), proc.returncode))
     assert results[0] == ("65536 bytes, then EAGAIN\n", 0), results
     assert results[1] == results[0], results
+
+
+def test_a_big_write_to_a_host_fifo_waits_for_its_reader_as_natively(guest, tmp_path):
+    binary = guest("hard_output")
+    ref = run_native(binary, ["fifo", str(tmp_path / "native.fifo")])
+    got = run_cli(binary, ["fifo", str(tmp_path / "violet.fifo")])
+    assert (ref.stderr, ref.status) == (b"writer wrote 1048576\nreader got 1048576\n", 0)
+    assert (got.stderr, got.status) == (ref.stderr, ref.status), got.report
 
 
 # privileged instructions ---------------------------------------------------------

@@ -6,6 +6,8 @@
  *   big           one 1 MiB write(2) to stdout; stderr: what it returned
  *   nonblock      stdout O_NONBLOCK: 4 KiB writes until one fails;
  *                 stderr: how much went and the error
+ *   fifo PATH     a writer's 1 MiB write(2) to a host FIFO whose reader
+ *                 starts late and reads 4 KiB at a time
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +69,48 @@ int main(int argc, char **argv)
             }
             total += n;
         }
+    }
+    if (!strcmp(mode, "fifo") && argc > 2) {
+        /* A FIFO on the host: the writer's 1 MiB write waits for the slow
+         * reader and writes it all, as a blocking write does.  The reader
+         * opens first (O_NONBLOCK, so that the open returns at once), then
+         * tells the writer, then reads blocking. */
+        if (mkfifo(argv[2], 0600) < 0)
+            return 5;
+        int ready[2];
+        if (pipe(ready) < 0)
+            return 6;
+        pid_t pid = fork();
+        if (pid == 0) {
+            int fd = open(argv[2], O_RDONLY | O_NONBLOCK);
+            if (fd < 0 || fcntl(fd, F_SETFL, 0) < 0 || write(ready[1], "r", 1) != 1)
+                _exit(7);
+            struct timespec ts = {0, 300 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            long got = 0;
+            ssize_t n;
+            char piece[4096];
+            while ((n = read(fd, piece, sizeof piece)) > 0)
+                got += n;
+            dprintf(2, "reader got %ld\n", got);
+            _exit(0);
+        }
+        char c;
+        if (read(ready[0], &c, 1) != 1)
+            return 8;
+        int fd = open(argv[2], O_WRONLY);
+        if (fd < 0)
+            dprintf(2, "writer: open: %s\n", strerror(errno));
+        ssize_t n = write(fd, block, sizeof block);
+        if (n < 0)
+            dprintf(2, "writer: %s\n", strerror(errno));
+        else
+            dprintf(2, "writer wrote %zd\n", n);
+        close(fd);
+        int st;
+        waitpid(pid, &st, 0);
+        unlink(argv[2]);
+        return 0;
     }
     dprintf(2, "unknown mode %s\n", mode);
     return 2;

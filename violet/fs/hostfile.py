@@ -47,6 +47,14 @@ class HostFile(OpenFile):
         super().__init__(flags, name)
         self.fd = fd
         self.host_path = host_path
+        # A FIFO or device is opened non-blocking on the host (fileio._open):
+        # a write it cannot take now blocks the writing thread on
+        # ("hostout", fd), and the write syscalls complete a short one.
+        try:
+            mode = os.fstat(fd).st_mode
+        except OSError:
+            mode = stat.S_IFREG
+        self.completes_writes = not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
         self._dir: list[bytes] | None = None
         self._dirpos = 0
         self._key: tuple[int, int] | None = None
@@ -111,6 +119,8 @@ class HostFile(OpenFile):
             elif caches:
                 pos = os.lseek(self.fd, 0, os.SEEK_CUR)
             n = os.write(self.fd, data)
+        except BlockingIOError:
+            raise WouldBlock(key=("hostout", self.fd)) from None
         except OSError as e:
             raise _oserr(e) from None
         for c in caches:
