@@ -93,7 +93,7 @@ def restartable(blk: Block, restart: Restart) -> Block:
 # si_code values
 SI_USER, SI_QUEUE, SI_TIMER, SI_TKILL, SI_KERNEL = 0, -1, -2, -6, 0x80
 SEGV_MAPERR, SEGV_ACCERR = 1, 2
-ILL_ILLOPN, FPE_INTDIV, BUS_ADRALN, TRAP_BRKPT = 2, 1, 1, 1
+ILL_ILLOPN, FPE_INTDIV, BUS_ADRALN, BUS_ADRERR, TRAP_BRKPT = 2, 1, 1, 2, 1
 CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 5, 6
 
 
@@ -343,7 +343,7 @@ def _restore_saved_mask(t: Thread) -> None:
     """A call that swapped the mask for its wait returns with no handler
     run: its caller's mask comes back (a handler's frame restores it
     otherwise)."""
-    if getattr(t, "saved_sigmask", None) is not None and t.block is None and t.state is ThreadState.RUNNABLE:
+    if t.saved_sigmask is not None and t.block is None and t.state is ThreadState.RUNNABLE:
         t.sigmask, t.saved_sigmask = t.saved_sigmask, None
 
 
@@ -387,7 +387,7 @@ def _end_interruption(k: Kernel, t: Thread, handler: Action | None) -> None:
     it or leave it EINTR as its Restart kind says (module doc), given the
     handler about to run (None: none runs).  Nothing to do if no call was cut."""
     nr, t.interrupted = t.interrupted, -1
-    how, t.restart = getattr(t, "restart", None), None  # (getattr: until Thread.restart is committed)
+    how, t.restart = t.restart, None
     if nr < 0:
         return
     from ..syscalls.table import name_of
@@ -446,8 +446,10 @@ def send_fault(k: Kernel, t: Thread, sig: int, addr: int | None, what: str, code
     if code is None:
         if sig == SIGSEGV and what == "general protection fault":
             code = SI_KERNEL  # a #GP (privileged instruction, port I/O, bad selector): si_addr 0, as Linux
+        elif sig == SIGSEGV:
+            code = SEGV_ACCERR if "protected" in what else SEGV_MAPERR
         else:
-            code = SEGV_ACCERR if "protected" in what else SEGV_MAPERR if sig == SIGSEGV else SI_KERNEL
+            code = BUS_ADRERR if sig == SIGBUS else SI_KERNEL  # a bus error is past a mapped file's end
     setup_frame(k, t, sig, act, Info(sig, code, addr=addr or 0))
     return True
 
@@ -514,8 +516,7 @@ def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None
 
     # The mask rt_sigreturn restores: the one a sigsuspend (ppoll, pselect6)
     # replaced for its wait, else the current one.
-    saved = getattr(t, "saved_sigmask", None)  # (getattr: until Thread.saved_sigmask is committed)
-    old_mask = t.sigmask if saved is None else saved
+    old_mask = t.sigmask if t.saved_sigmask is None else t.saved_sigmask
     mctx = bytearray(256)
     struct.pack_into("<18Q", mctx, 0, *[r & 0xFFFFFFFFFFFFFFFF for r in regs])
     struct.pack_into("<HHHH", mctx, 144, 0x33, 0, 0, 0x2B)  # cs, gs, fs, ss
