@@ -34,3 +34,4 @@ def test_faults_give_linux_si_code_and_si_addr(guest, api) -> None:
     assert "stack overflow: signal 11 code 1 (SEGV_MAPERR), handler on the alternate stack: yes" in out
     assert "ud2: signal 4 code 2 (ILL_ILLOPN), si_addr at the ud2: yes, rip there: yes" in out
     assert "idiv by zero: signal 8 code 1 (FPE_INTDIV), si_addr at the idiv: yes, rip there: yes" in out
+    assert "past the end of a mapped file: signal 7 code 2 (BUS_ADRERR), si_addr the byte read: yes" in out

@@ -9,7 +9,8 @@
  *                      nanosleep fail with EINTR and the time left in *rem
  *   sig_more faults    SIGSEGV from a stack overflow on the alternate
  *                      stack, SIGTRAP from int3, SIGILL from ud2, SIGFPE
- *                      from a division by zero, with si_code and si_addr
+ *                      from a division by zero, SIGBUS past the end of a
+ *                      mapped file, with si_code and si_addr
  *
  * Every line is yes/no or a fixed value, so the output is the same on
  * every run and on Linux.
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -395,6 +397,22 @@ static void faults(void) {
     }
     printf("idiv by zero: signal %d code %d (FPE_INTDIV), si_addr at the idiv: %s, rip there: %s\n", got_sig, code,
            yn(addr == (uintptr_t)at_div), yn(rip == (uintptr_t)at_div));
+
+    /* A shared file mapping read a page past the file's end. */
+    char path[] = "/tmp/violet-sig-more-XXXXXX";
+    int fd = mkstemp(path);
+    write(fd, "x", 1);
+    char *m = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+    unlink(path);
+    catch(SIGBUS, 0);
+    got_sig = code = 0;
+    if (!sigsetjmp(jb, 1)) {
+        volatile char c = m[4096];
+        (void)c;
+    }
+    printf("read past the end of a mapped file: signal %d code %d (BUS_ADRERR), si_addr the byte read: %s\n",
+           got_sig, code, yn(addr == (uintptr_t)(m + 4096)));
+    close(fd);
 }
 
 int main(int argc, char **argv) {
