@@ -25,7 +25,9 @@ import time
 from harness import BASE_ENV, run_api, run_cli, run_native, same_as_native
 
 from violet import Kernel, Permissions
+from violet.kernel import invariants
 from violet.kernel.perms import ALL_RIGHTS, Right
+from violet.mm.frames import Account
 
 # violet_launch ------------------------------------------------------------------
 
@@ -268,3 +270,24 @@ def test_inherited_frames_freed_by_a_fork_child_do_not_widen_its_budget(guest):
     assert (r.status, r.out) == (0, "child: mmap of 12 MiB: ENOMEM\nchild status 0\n"), r.report
     r = run_cli(binary, ["fork_drop", "6"])
     assert (r.status, r.out) == (0, "child: wrote 12 MiB\nchild status 0\n"), r.report
+
+
+def test_the_invariant_checker_counts_the_budget_charges(guest):
+    out = bytearray()
+    k = Kernel(mem="256M", stdout=out, stderr=bytearray(), stdin=b"", check=True)
+    try:
+        k.spawn([str(guest("hard_membudget")), "shared", "2"], env=BASE_ENV,
+                perms=Permissions().restrict(mem_pages=2048))
+        k.run(timeout=30)
+        assert out == b"wrote 2 MiB\n"
+        assert invariants.violations(k) == []
+        assert not k.pool.owner  # every charged frame was freed, and uncharged, with the process
+        acct = Account(4)  # a frame charged to it, then its count broken
+        f = k.pool.alloc()
+        acct.charge(k.pool, f)
+        acct.charged += 1
+        assert any("memory budget" in v for v in invariants.violations(k))
+        k.pool.put(f)
+        assert acct.charged == 1 and f not in k.pool.owner
+    finally:
+        k.close()

@@ -19,6 +19,9 @@
    held by exactly as many mappings as it counts (`users`); every page
    cache of the kernel is in use and registered (mm/pagecache.py), and its
    dirty pages have frames.
+10. Memory budgets: each account's charge is the number of frames charged
+    to it (FramePool.owner), every charged frame is in use, and no account
+    is over its budget.
 
 A broken invariant is a kernel bug: `check` raises KernelBug naming the
 invariant and the objects involved.
@@ -169,6 +172,21 @@ def violations(k: Kernel) -> list[str]:
         lost = [i for i in c.dirty if i not in c.frames]
         if lost:
             out.append(f"page cache: {c.name} has dirty page {lost[0]} without a frame")
+
+    # 10. Memory budgets.
+    per_account: Counter[int] = Counter()
+    accounts = {}
+    for f, acct in pool.owner.items():
+        per_account[id(acct)] += 1
+        accounts[id(acct)] = acct
+        if pool.refs[f] <= 0:
+            out.append(f"memory budget: frame {f} is charged but free")
+            break
+    for aid, acct in accounts.items():
+        if acct.charged != per_account[aid]:
+            out.append(f"memory budget: an account counts {acct.charged} frames but {per_account[aid]} are charged to it")
+        if acct.charged > acct.budget:
+            out.append(f"memory budget: an account holds {acct.charged} frames, over its budget of {acct.budget}")
 
     # 7. Descriptors.
     tables = {id(p.files): p.files for p in k.procs.values() if p.files is not None}
