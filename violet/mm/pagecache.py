@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .space import AddressSpace
 
 _ZEROS = bytes(PAGE)
+_RUN = 256  # pages written back in one pwrite at most (1 MiB)
 
 
 # (st_dev, st_ino) -> the caches of that file, one per kernel (frame pool)
@@ -196,20 +197,29 @@ class PageCache(SharedObject):
             except OSError:
                 flags = None
         try:
-            for i in pages:
-                self.dirty.discard(i)
-                off = i << PAGE_SHIFT
-                if off >= size:
-                    continue  # stores past the end of the file are not kept
-                if w is None:
-                    err = err or errno.EBADF
-                    continue
-                data = self.pool.read(self.frames[i], 0, min(PAGE, size - off))
-                try:
-                    os.pwrite(fd, data, off)
-                    self.writebacks += 1
-                except OSError as e:
-                    err = err or (e.errno or errno.EIO)
+            # Runs of consecutive pages go in one pwrite each (at most
+            # _RUN pages), cut at the file's end: stores past it are not kept.
+            run: list[int] = []
+            for i in pages + [-1]:
+                if i >= 0:
+                    self.dirty.discard(i)
+                    if i << PAGE_SHIFT >= size:
+                        continue
+                    if run and run[-1] == i - 1 and len(run) < _RUN:
+                        run.append(i)
+                        continue
+                if run:
+                    if w is None:
+                        err = err or errno.EBADF
+                    else:
+                        off = run[0] << PAGE_SHIFT
+                        data = b"".join(self.pool.read(self.frames[j]) for j in run)[: size - off]
+                        try:
+                            os.pwrite(fd, data, off)
+                            self.writebacks += len(run)
+                        except OSError as e:
+                            err = err or (e.errno or errno.EIO)
+                run = [i] if i >= 0 else []
         finally:
             if flags is not None and flags & os.O_APPEND:
                 try:
