@@ -3,7 +3,7 @@ natively: EOF, short reads and the wrong end; O_NONBLOCK with the 64 KiB
 capacity and PIPE_BUF atomicity; a blocking write bigger than the pipe;
 concurrent PIPE_BUF-sized writers never interleaving; EPIPE with SIGPIPE's
 three dispositions; blocked readers and writers woken by the other end
-closing."""
+closing; FIONREAD."""
 
 from __future__ import annotations
 
@@ -45,6 +45,13 @@ EXPECTED = {
         "ignored: write of 0 bytes: 0",
         "handled: write: -1 EPIPE",
         "handler saw signal 13",
+    ],
+    "ioctl": [
+        "FIONREAD empty: 0",
+        "FIONREAD read end after 8 bytes: 8",
+        "FIONREAD write end: 8",
+        "FIONREAD after reading 2: 6",
+        "TCGETS on a pipe: -1 ENOTTY",
     ],
     "wakeups": [
         "blocked reader, last writer closes: EOF",

@@ -14,6 +14,8 @@
  *              handler runs, then EPIPE; a zero-byte write succeeds
  *   wakeups    a blocked reader gets EOF when the last writer closes; a
  *              blocked writer gets EPIPE when the last reader closes
+ *   ioctl      FIONREAD on either end counts the bytes in the pipe; a
+ *              terminal request is ENOTTY
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +46,7 @@ static const char *err_name(int e) {
     case EPIPE: return "EPIPE";
     case EBADF: return "EBADF";
     case EINTR: return "EINTR";
+    case ENOTTY: return "ENOTTY";
     default: return "other";
     }
 }
@@ -262,6 +267,23 @@ static int case_wakeups(void) {
     return 0;
 }
 
+static int case_ioctl(void) {
+    int p[2], n = -1;
+    char buf[16];
+    struct termios tio;
+    if (pipe(p) < 0)
+        die("pipe");
+    show("FIONREAD empty", ioctl(p[0], FIONREAD, &n) == 0 ? n : -1);
+    write(p[1], "hello", 5);
+    write(p[1], "abc", 3);
+    show("FIONREAD read end after 8 bytes", ioctl(p[0], FIONREAD, &n) == 0 ? n : -1);
+    show("FIONREAD write end", ioctl(p[1], FIONREAD, &n) == 0 ? n : -1);
+    read(p[0], buf, 2);
+    show("FIONREAD after reading 2", ioctl(p[0], FIONREAD, &n) == 0 ? n : -1);
+    show("TCGETS on a pipe", tcgetattr(p[0], &tio));
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: pipes CASE\n");
@@ -274,6 +296,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "atomic")) return case_atomic();
     if (!strcmp(c, "epipe")) return case_epipe();
     if (!strcmp(c, "wakeups")) return case_wakeups();
+    if (!strcmp(c, "ioctl")) return case_ioctl();
     fprintf(stderr, "unknown case %s\n", c);
     return 2;
 }

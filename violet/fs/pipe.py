@@ -22,6 +22,7 @@ import errno
 import itertools
 import os
 import stat
+import struct
 import time
 from collections import deque
 from typing import Callable
@@ -33,6 +34,7 @@ PAGE = 4096
 PIPE_SLOTS = 16
 PIPE_CAPACITY = PIPE_SLOTS * PAGE
 PIPE_BUF = 4096
+FIONREAD = 0x541B
 _ids = itertools.count(1)
 
 
@@ -136,6 +138,13 @@ class PipeEnd(OpenFile):
             raise WouldBlock(key=p.key)
         p.on_change(p.key)
         return n
+
+    def ioctl(self, req: int, arg: object = None) -> bytes | int:
+        """FIONREAD, on either end: the bytes in the pipe (Linux's
+        pipe_ioctl); anything else is ENOTTY."""
+        if req == FIONREAD:
+            return struct.pack("<i", len(self.pipe.buf))
+        raise SyscallError(errno.ENOTTY)
 
     def readable_now(self) -> bool:
         return bool(self.pipe.buf) or self.pipe.writers == 0
