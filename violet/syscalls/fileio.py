@@ -315,7 +315,7 @@ def sys_dup3(k: Kernel, t: Thread, old: int, new: int, flags: int, *_: int) -> i
     return files.install(f, cloexec=bool(flags & O_CLOEXEC), at=new)
 
 
-@syscall("fcntl", "file", Support.PARTIAL, "record locks always succeed (one kernel, advisory)")
+@syscall("fcntl", "file", Support.PARTIAL, "F_DUPFD*, F_GETFD/SETFD, F_GETFL/SETFL, record locks (POSIX and OFD); no leases, F_SETPIPE_SZ, seals")
 def sys_fcntl(k: Kernel, t: Thread, fd: int, cmd: int, arg: int, *_: int) -> int:
     files = _files(t)
     f = files.get(fd)
@@ -334,15 +334,105 @@ def sys_fcntl(k: Kernel, t: Thread, fd: int, cmd: int, arg: int, *_: int) -> int
         keep = f.flags & ~(O_APPEND | O_NONBLOCK)
         f.flags = keep | (arg & (O_APPEND | O_NONBLOCK))
         return 0
-    if cmd in (F_SETLK, F_SETLKW):
-        return 0
-    if cmd == F_GETLK:
-        space = _space(t)
-        raw = bytearray(space.read(arg, 32))
-        struct.pack_into("<h", raw, 0, 2)  # F_UNLCK: nothing conflicts
-        space.write(arg, bytes(raw))
-        return 0
+    if cmd in (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW):
+        return _record_lock(k, t, fd, f, cmd, arg)
     raise SyscallError(errno.EINVAL)
+
+
+# Locks (violet/fs/locks.py) ---------------------------------------------------
+
+F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
+
+
+def _lock_table(k: Kernel, t: Thread):  # type: ignore[no-untyped-def]
+    from ..fs.locks import table_of
+
+    return table_of(k, _files(t).count)
+
+
+def _record_lock(k: Kernel, t: Thread, fd: int, f: OpenFile, cmd: int, arg: int) -> int:
+    """fcntl's record locks, POSIX (owned by the descriptor table) and OFD
+    (owned by the open file description); see violet/fs/locks.py."""
+    from ..fs.locks import F_RDLCK, F_UNLCK, F_WRLCK, OFFSET_MAX, Request, check_range, file_key
+
+    space = _space(t)
+    l_type, l_whence, l_start, l_len, l_pid = struct.unpack("<hh4xqqi4x", space.read(arg, 32))
+    ofd = cmd in (F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW)
+    getlk = cmd in (F_GETLK, F_OFD_GETLK)
+    if ofd and l_pid != 0:
+        raise SyscallError(errno.EINVAL)
+    if l_type not in (F_RDLCK, F_WRLCK, F_UNLCK) or (getlk and l_type == F_UNLCK):
+        raise SyscallError(errno.EINVAL)
+    if l_whence == 0:
+        base = 0
+    elif l_whence == 1:
+        base = f.seek(0, 1)
+    elif l_whence == 2:
+        info = f.stat()
+        base = info.st_size if info is not None else 0
+    else:
+        raise SyscallError(errno.EINVAL)
+    start, end = check_range(base + l_start, l_len)
+    files = _files(t)
+    table = _lock_table(k, t)
+    key = file_key(f)
+    owner: object = f if ofd else files
+    if getlk:
+        c = table.conflict(key, owner, l_type, start, end)
+        if c is None:
+            space.write(arg, struct.pack("<h", F_UNLCK))  # only l_type changes, as on Linux
+        else:
+            length = 0 if c.end == OFFSET_MAX else c.end - c.start + 1
+            space.write(arg, struct.pack("<hh4xqqi4x", c.type, 0, c.start, length, c.pid))
+        return 0
+    if (l_type == F_RDLCK and not f.readable) or (l_type == F_WRLCK and not f.writable):
+        raise SyscallError(errno.EBADF)
+    wait = cmd in (F_SETLKW, F_OFD_SETLKW)
+    name = {F_SETLKW: "F_SETLKW", F_OFD_SETLKW: "F_OFD_SETLKW"}.get(cmd, "")
+    pid = t.process.pid
+
+    def attempt() -> int:
+        if table.set(key, owner, -1 if ofd else pid, ofd, l_type, start, end):
+            table.waiting.pop(t, None)
+            return 0
+        if not wait:
+            table.waiting.pop(t, None)
+            raise SyscallError(errno.EAGAIN)
+        blocker = table.conflict(key, owner, l_type, start, end)
+        assert blocker is not None
+        if not ofd and table.would_deadlock(owner, blocker):
+            table.waiting.pop(t, None)
+            raise SyscallError(errno.EDEADLK)
+        table.waiting[t] = Request(t, key, l_type, start, end, owner)
+        held = f"pid {blocker.pid}" if blocker.pid > 0 else "another open file"
+        last = "EOF" if end == OFFSET_MAX else str(end)
+        raise Block(f"fcntl {name} fd {fd} bytes {start}-{last}, held by {held}", attempt,
+                    key=table.wake_key(key))
+
+    return attempt()
+
+
+@syscall("flock", "file")
+def sys_flock(k: Kernel, t: Thread, fd: int, op: int, *_: int) -> int:
+    from ..fs.locks import LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, file_key
+
+    f = _files(t).get(fd)
+    nonblock = bool(op & LOCK_NB)
+    op &= ~LOCK_NB
+    if op not in (LOCK_SH, LOCK_EX, LOCK_UN):
+        raise SyscallError(errno.EINVAL)
+    table = _lock_table(k, t)
+    key = file_key(f)
+
+    def attempt() -> int:
+        if table.flock(key, f, op):
+            return 0
+        if nonblock:
+            raise SyscallError(errno.EWOULDBLOCK)
+        kind = "LOCK_EX" if op == LOCK_EX else "LOCK_SH"
+        raise Block(f"flock {kind} fd {fd}", attempt, key=table.wake_key(key))
+
+    return attempt()
 
 
 @syscall("pipe2", "file")
@@ -438,17 +528,28 @@ def _open(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int) ->
         k.require(t, Right.FS_READ, "open a file", errno.EACCES)
     raw = _space(t).read_cstr(addr, 4096)
     guest = os.fsdecode(raw)
-    special = _special_file(k, t, guest, dirfd, flags, mode)
+    # A device or /proc path (/proc/self/fd/N, /dev/fd/N, /dev/stdout open
+    # the descriptor's file again).  The file it reaches is checked by its
+    # own path once opened, before the guest gets it; so that nothing
+    # happens to a file outside the prefixes first, truncation waits for
+    # the check, and a path-limited fs.write creates nothing through /proc
+    # links.  /proc's own files are checked by their path; the kernel's
+    # devices (/dev/null, ...) hold no data and need only the right.
+    limited = not t.process.perms.write_paths.everywhere
+    sflags = flags & ~(O_TRUNC | (O_CREAT if limited else 0))
+    special = _special_file(k, t, guest, dirfd, sflags, mode)
     if special is not None:
-        # /proc/self/fd/N, /dev/fd/N, /dev/stdout: the file behind the
-        # descriptor is checked by its own path, so an open descriptor of a
-        # directory or file outside the prefixes opens nothing new there;
-        # /proc files by their path; the kernel's devices (/dev/null, ...)
-        # hold no data and need only the right.
-        if isinstance(special, HostFile):
-            _check_open(k, t, k.vfs.guest_path(special.host_path), reads, bool(writes))
-        elif guest.startswith("/proc/") and not guest.startswith("/proc/self/fd/"):
-            _check_open(k, t, _norm_guest(guest), reads, bool(writes))
+        try:
+            if isinstance(special, HostFile):
+                _check_open(k, t, k.vfs.guest_path(special.host_path), reads, bool(writes))
+                if flags & O_TRUNC and special.writable:
+                    special.truncate(0)
+            elif guest.startswith("/proc/") and "/fd/" not in guest:
+                _check_open(k, t, _norm_guest(guest), reads, bool(writes))
+        except SyscallError:
+            if special.refs == 0:
+                special.close()
+            raise
         return _files(t).install(special, bool(flags & O_CLOEXEC))
     host = _path(k, t, dirfd, addr, follow=not flags & O_NOFOLLOW)
     _check_open(k, t, k.vfs.guest_path(host), reads, bool(writes))
@@ -828,7 +929,7 @@ def sys_mkdirat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, *_: int)
 def _mknod(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, dev: int) -> int:
     """mknod(2) as an unprivileged user: FIFOs, regular files and socket
     names; devices are EPERM (CAP_MKNOD)."""
-    kind = mode & st.S_IFMT
+    kind = st.S_IFMT(mode)
     if kind == 0:
         kind = st.S_IFREG
     if kind in (st.S_IFCHR, st.S_IFBLK):
