@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 
+import pytest
 from harness import BASE_ENV, run_api, run_cli, run_native, same_as_native
 
 from violet import Kernel, Permissions
@@ -227,6 +228,16 @@ def test_a_big_write_to_a_host_fifo_waits_for_its_reader_as_natively(guest, tmp_
     binary = guest("hard_output")
     ref = run_native(binary, ["fifo", str(tmp_path / "native.fifo")])
     got = run_cli(binary, ["fifo", str(tmp_path / "violet.fifo")])
+    assert (ref.stderr, ref.status) == (b"writer wrote 1048576\nreader got 1048576\n", 0)
+    assert (got.stderr, got.status) == (ref.stderr, ref.status), got.report
+
+
+@pytest.mark.parametrize("first", ["writer", "reader"])
+def test_opening_a_host_fifo_waits_for_the_other_end_as_natively(guest, tmp_path, first):
+    binary = guest("hard_output")
+    mode = f"fifo_{first}_first"
+    ref = run_native(binary, [mode, str(tmp_path / "native.fifo")])
+    got = run_cli(binary, [mode, str(tmp_path / "violet.fifo")])
     assert (ref.stderr, ref.status) == (b"writer wrote 1048576\nreader got 1048576\n", 0)
     assert (got.stderr, got.status) == (ref.stderr, ref.status), got.report
 

@@ -1,8 +1,9 @@
 /* fifo_open: a FIFO in the file system (argv[2]) opened or exec'd with no
  * other end: the kernel must not wait on the host for one.
  *
- *   read:  open for reading, then read: end of file (no writer);
- *   write: open for writing: ENXIO (no reader);
+ *   read:  open for reading, then read: waits for a writer, as on Linux
+ *          (where the open itself waits);
+ *   write: open for writing: waits for a reader, as on Linux;
  *   exec:  execve of it: EACCES.
  */
 #include <errno.h>

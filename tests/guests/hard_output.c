@@ -8,6 +8,9 @@
  *                 stderr: how much went and the error
  *   fifo PATH     a writer's 1 MiB write(2) to a host FIFO whose reader
  *                 starts late and reads 4 KiB at a time
+ *   fifo_writer_first PATH, fifo_reader_first PATH
+ *                 opening a FIFO waits for the other end (the other side
+ *                 opens 0.3 s later), then 1 MiB goes through
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -98,6 +101,44 @@ int main(int argc, char **argv)
         char c;
         if (read(ready[0], &c, 1) != 1)
             return 8;
+        int fd = open(argv[2], O_WRONLY);
+        if (fd < 0)
+            dprintf(2, "writer: open: %s\n", strerror(errno));
+        ssize_t n = write(fd, block, sizeof block);
+        if (n < 0)
+            dprintf(2, "writer: %s\n", strerror(errno));
+        else
+            dprintf(2, "writer wrote %zd\n", n);
+        close(fd);
+        int st;
+        waitpid(pid, &st, 0);
+        unlink(argv[2]);
+        return 0;
+    }
+    if ((!strcmp(mode, "fifo_writer_first") || !strcmp(mode, "fifo_reader_first")) && argc > 2) {
+        /* Opening a FIFO waits for its other end: the side that comes first
+         * waits in open, the other 0.3 s later; then 1 MiB goes through. */
+        int writer_first = !strcmp(mode, "fifo_writer_first");
+        if (mkfifo(argv[2], 0600) < 0)
+            return 5;
+        struct timespec late = {0, 300 * 1000 * 1000};
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (writer_first)
+                nanosleep(&late, NULL);
+            int fd = open(argv[2], O_RDONLY);
+            if (fd < 0)
+                dprintf(2, "reader: open: %s\n", strerror(errno));
+            long got = 0;
+            ssize_t n;
+            char piece[4096];
+            while ((n = read(fd, piece, sizeof piece)) > 0)
+                got += n;
+            dprintf(2, "reader got %ld\n", got);
+            _exit(0);
+        }
+        if (!writer_first)
+            nanosleep(&late, NULL);
         int fd = open(argv[2], O_WRONLY);
         if (fd < 0)
             dprintf(2, "writer: open: %s\n", strerror(errno));

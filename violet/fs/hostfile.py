@@ -11,12 +11,13 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import select
 import stat
 import struct
 
 from ..errors import SyscallError
 from ..mm import pagecache
-from .files import O_ACCMODE, O_APPEND, O_TRUNC, OpenFile, WouldBlock
+from .files import O_ACCMODE, O_APPEND, O_NONBLOCK, O_TRUNC, OpenFile, WouldBlock
 
 _DT = {stat.S_IFREG: 8, stat.S_IFDIR: 4, stat.S_IFLNK: 10, stat.S_IFIFO: 1, stat.S_IFSOCK: 12, stat.S_IFCHR: 2, stat.S_IFBLK: 6}
 
@@ -32,6 +33,17 @@ def _host_getdents64():  # type: ignore[no-untyped-def]
 
 
 _getdents64 = _host_getdents64()
+
+
+def _hung_up(fd: int) -> bool:
+    """Has a writer opened this FIFO (read end) and gone since we opened it?
+    (Linux raises POLLHUP only then.)"""
+    p = select.poll()
+    p.register(fd, select.POLLIN)
+    try:
+        return any(ev & select.POLLHUP for _, ev in p.poll(0))
+    except OSError:
+        return True
 
 
 def _oserr(e: OSError) -> SyscallError:
@@ -55,6 +67,7 @@ class HostFile(OpenFile):
         except OSError:
             mode = stat.S_IFREG
         self.completes_writes = not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+        self._fifo = stat.S_ISFIFO(mode)
         self._dir: list[bytes] | None = None
         self._dirpos = 0
         self._key: tuple[int, int] | None = None
@@ -91,7 +104,12 @@ class HostFile(OpenFile):
                 for c in caches:
                     data = c.overlay(data, pos)
                 return data
-            return os.read(self.fd, n)
+            data = os.read(self.fd, n)
+            if not data and self._fifo and not self.flags & O_NONBLOCK and not _hung_up(self.fd):
+                # No writer has opened the FIFO yet (Linux's open would
+                # still be waiting for one): not an end of file, wait.
+                raise WouldBlock(self.fd)
+            return data
         except BlockingIOError:
             # A FIFO or device with nothing to read (opened non-blocking on
             # the host, see fileio._open): the calling thread waits for it.

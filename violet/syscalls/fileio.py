@@ -515,6 +515,9 @@ def _oserr(e: OSError) -> SyscallError:
     return SyscallError(e.errno or errno.EIO)
 
 
+FIFO_POLL_S = 0.01  # how often an open of a FIFO for writing looks for a reader
+
+
 def _open(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int) -> int:
     # O_RDONLY needs fs.read, O_WRONLY fs.write, O_RDWR both; creating or
     # truncating is writing.  With the rights limited to path prefixes, the
@@ -558,10 +561,16 @@ def _open(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int) ->
         # Never blocking on the host: opening a FIFO would wait there for
         # its other end, holding the whole kernel (and --timeout) for ever.
         # Regular files ignore the flag; a FIFO or device read with nothing
-        # there blocks the calling thread instead (HostFile.read), and a
-        # FIFO opened for writing without a reader is ENXIO.
+        # there blocks the calling thread instead (HostFile.read, which
+        # also waits for a FIFO's first writer, as Linux's open would).
         fd = os.open(host, hflags | os.O_CLOEXEC | os.O_NONBLOCK, mode & ~t.process.umask & 0o7777)
     except OSError as e:
+        if e.errno == errno.ENXIO and flags & O_ACCMODE == O_WRONLY and not flags & O_NONBLOCK:
+            # A FIFO without a reader: Linux's open waits for one.  The host
+            # tells of no reader's arrival, so the thread tries again every
+            # FIFO_POLL_S (O_NONBLOCK keeps ENXIO, as on Linux).
+            raise Block(f"open FIFO {guest} for writing", lambda: _open(k, t, dirfd, addr, flags, mode),
+                        deadline=time.monotonic() + FIFO_POLL_S) from None
         raise _oserr(e) from None
     if fd >= _host_fd_ceiling():
         os.close(fd)
