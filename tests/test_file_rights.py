@@ -194,6 +194,15 @@ def test_read_prefixes_limit_open_readdir_and_exec(guest, tmp_path) -> None:
     assert (d["etc"] / "f").read_text() == "keep\n"
 
 
+def test_violet_launch_needs_fs_read_at_the_program(guest, tmp_path) -> None:
+    d = _tree(tmp_path)
+    for where in ("pub", "etc"):
+        shutil.copy(guest("fr_ops"), d[where] / "prog")
+    got = run_cli(guest("fr_ops"), ["launch", f"{d['etc']}/prog", "launch", f"{d['pub']}/prog"],
+                  options=["--allow", "proc.launch", "--allow", f"fs.read:{d['pub']}"])
+    assert _results(got.out, tmp_path) == ["launch B/etc/prog: EACCES", "launch B/pub/prog: ok"]
+
+
 def test_a_denied_prefix_takes_a_subtree_away(guest, tmp_path) -> None:
     def setup(d):  # type: ignore[no-untyped-def]
         (d["etc"] / "sub").mkdir()

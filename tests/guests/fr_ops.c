@@ -20,6 +20,7 @@
  *   fork         the rest runs in a child; the parent waits and exits with its status
  *   exec         execve this program with the remaining arguments
  *   run P        fork, execve P in the child, print its exit status (127 when execve failed)
+ *   launch P     violet_launch(P): a new application (ok, or the error)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -194,6 +195,10 @@ int main(int argc, char **argv) {
             execv("/proc/self/exe", argv + i);
             report(op, NULL, NULL, -1);
             return 1;
+        } else if (!strcmp(op, "launch")) {
+            char *args[] = {(char *)a, NULL};
+            long pid = violet_launch(a, args);
+            report(op, a, NULL, pid < 0 ? -1 : 0), i++;
         } else if (!strcmp(op, "run")) {
             pid_t pid = fork();
             if (pid == 0) {

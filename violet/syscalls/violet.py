@@ -6,6 +6,7 @@
     violet_memstats(buf)      six u64: resident, shared, private pages,
                               COW copies, zero fills, leaf copies
     violet_creator(tid)       the tid of the thread that created `tid` (0: none)
+    violet_restrict_paths(rights, paths, flags)  (in fileio.py) narrow fs.read/fs.write to path prefixes
     violet_launch(path, argv) start an application (needs proc.launch, which
                               no process holds unless granted): a child of
                               init, counted against the launcher's process
@@ -86,6 +87,9 @@ def sys_violet_launch(k: Kernel, t: Thread, path: int, argv: int, *_: int) -> in
     prog = os.fsdecode(space.read_cstr(path))
     args = _strings(t, argv) or [os.fsencode(prog)]
     host = k.vfs.host_path(prog, t.process.cwd)
+    from .fileio import _check_path
+
+    _check_path(k, t, Right.FS_READ, k.vfs.guest_path(host), "launch a program")  # running a file reads it, as execve
     try:
         p = k.spawn([os.fsencode(k.vfs.guest_path(host))] + args[1:], env=t.process.envp, kind=Kind.APPLICATION,
                     user=t.process.user, perms=t.process.perms, cwd=t.process.cwd, launcher=t.process)
