@@ -1429,9 +1429,9 @@ def sys_violet_restrict_paths(k: Kernel, t: Thread, mask: int, paths: int, flags
     resolved inside the root now.  Only ever narrows: a prefix outside what
     the process holds adds nothing.  EINVAL for other rights or flags, an
     empty path or more than 64 of them."""
-    rights = Right(mask & 0xFFFFFFFF) if mask else Right(0)
     if not mask or mask & ~int(Right.FS_READ | Right.FS_WRITE) or flags not in (VIOLET_PATHS_ONLY, VIOLET_PATHS_EXCEPT):
         raise SyscallError(errno.EINVAL)
+    rights = Right(mask)
     texts = [os.fsdecode(s) for s in _strings(t, paths)] if paths else []
     if len(texts) > MAX_PREFIXES or any(not s for s in texts):
         raise SyscallError(errno.EINVAL)
