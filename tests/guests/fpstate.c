@@ -35,6 +35,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     show("start");
+    unsigned short env[14];
+    __asm__ volatile("fnstenv %0\n\tfldcw %0" : "=m"(env));
+    printf("start x87 tag=%#x top=%u\n", env[4], (env[2] >> 11) & 7u);  /* an empty stack */
     volatile double pi = M_PI, third = 1.0 / 3.0;
     volatile long double ld = 1.0L / 3.0L;
     printf("%.17g %a %.17g\n", pi, pi, third);

@@ -40,10 +40,12 @@ R12, R13, R14, R15 = x86.UC_X86_REG_R12, x86.UC_X86_REG_R13, x86.UC_X86_REG_R14,
 RIP, EFLAGS, FS_BASE = x86.UC_X86_REG_RIP, x86.UC_X86_REG_EFLAGS, x86.UC_X86_REG_FS_BASE
 GS_BASE = x86.UC_X86_REG_GS_BASE
 FPCW, MXCSR = x86.UC_X86_REG_FPCW, x86.UC_X86_REG_MXCSR
+FPSW, FPTAG = x86.UC_X86_REG_FPSW, x86.UC_X86_REG_FPTAG
 
 # The floating-point state of a new Linux process: x87 extended precision,
-# round to nearest, every exception masked; SSE likewise.
-FPCW_INIT, MXCSR_INIT = 0x037F, 0x1F80
+# round to nearest, every exception masked, an empty stack (every tag 11);
+# SSE likewise.
+FPCW_INIT, MXCSR_INIT, FPTAG_EMPTY = 0x037F, 0x1F80, 0xFFFF
 
 # The general registers in the order Linux's sigcontext keeps them.
 GREGS = (R8, R9, R10, R11, R12, R13, R14, R15, RDI, RSI, RBP, RBX, RDX, RAX, RCX, RSP, RIP, EFLAGS)
@@ -162,6 +164,7 @@ class Cpu:
         # Linux process starts from the FNINIT/default state instead.
         self.write(FPCW, FPCW_INIT)
         self.write(MXCSR, MXCSR_INIT)
+        self.write(FPTAG, FPTAG_EMPTY)  # Unicorn's reset marks all eight registers in use
         self.pristine: Context | None = None
         _enter_user_mode(self)
         pristine = Context(self)

@@ -465,6 +465,7 @@ _FRAME_SIZE = _INFO_OFF + 128
 _FX_SIZE = 512
 
 _XMM = [getattr(cpu.x86, f"UC_X86_REG_XMM{i}") for i in range(16)]
+_FP = [getattr(cpu.x86, f"UC_X86_REG_FP{i}") for i in range(8)]
 _EFLAGS_TF, _EFLAGS_DF, _EFLAGS_RF = 0x100, 0x400, 0x10000
 _FIX_EFLAGS = 0x50DD5  # AC, RF, OF, DF, TF, SF, ZF, AF, PF, CF: what sigreturn may set
 
@@ -490,8 +491,18 @@ def _fxsave(k: Kernel, t: Thread) -> bytes:
     struct.pack_into("<H", area, 0, k.get_reg(t, cpu.x86.UC_X86_REG_FPCW) & 0xFFFF)
     struct.pack_into("<I", area, 24, k.get_reg(t, cpu.x86.UC_X86_REG_MXCSR) & 0xFFFFFFFF)
     struct.pack_into("<I", area, 28, 0xFFFF)
+    # The x87 stack: status word, the abridged tag (bit i: physical register
+    # i in use) and ST(0)..ST(7), which start at the top of the stack.
+    ucx = k.cpu.uc
+    sw = ucx.reg_read(cpu.x86.UC_X86_REG_FPSW) & 0xFFFF
+    tags = ucx.reg_read(cpu.x86.UC_X86_REG_FPTAG)
+    struct.pack_into("<HB", area, 2, sw, sum(1 << i for i in range(8) if (tags >> 2 * i) & 3 != 3))
+    top = (sw >> 11) & 7
+    for i in range(8):
+        mantissa, exponent = ucx.reg_read(_FP[(top + i) & 7])
+        struct.pack_into("<QH", area, 32 + 16 * i, mantissa, exponent)
     for i, reg in enumerate(_XMM):
-        v = k.cpu.uc.reg_read(reg)
+        v = ucx.reg_read(reg)
         struct.pack_into("<QQ", area, 160 + 16 * i, v & 0xFFFFFFFFFFFFFFFF, v >> 64)
     return bytes(area)
 
@@ -550,10 +561,13 @@ def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None
     for reg, value in ((cpu.RSP, frame), (cpu.RIP, act.handler), (cpu.RDI, sig), (cpu.RSI, frame + _INFO_OFF),
                        (cpu.RDX, frame + _UC_OFF), (cpu.RAX, 0), (cpu.EFLAGS, eflags)):
         k.cpu.write(reg, value)
-    # and with the default x87 control word and MXCSR (Linux's
-    # fpu__clear_user_states); sigreturn gives the saved ones back.
+    # and with the floating-point unit as a new process has it: default
+    # control word and MXCSR, an empty x87 stack (Linux's
+    # fpu__clear_user_states); sigreturn gives the saved state back.
     k.cpu.write(cpu.FPCW, cpu.FPCW_INIT)
     k.cpu.write(cpu.MXCSR, cpu.MXCSR_INIT)
+    k.cpu.write(cpu.FPSW, 0)
+    k.cpu.write(cpu.FPTAG, cpu.FPTAG_EMPTY)
     k.events.emit("signal", thread=t, sig=sig, handler=act.handler)
 
 
@@ -586,6 +600,13 @@ def sigreturn(k: Kernel, t: Thread) -> None:
         ucx = k.cpu.uc
         ucx.reg_write(cpu.x86.UC_X86_REG_MXCSR, struct.unpack_from("<I", fx, 24)[0] & 0xFFFF)
         ucx.reg_write(cpu.x86.UC_X86_REG_FPCW, struct.unpack_from("<H", fx, 0)[0])
+        sw, used = struct.unpack_from("<HB", fx, 2)
+        ucx.reg_write(cpu.x86.UC_X86_REG_FPSW, sw)
+        ucx.reg_write(cpu.x86.UC_X86_REG_FPTAG, sum((0 if used >> i & 1 else 3) << 2 * i for i in range(8)))
+        top = (sw >> 11) & 7
+        for i in range(8):
+            mantissa, exponent = struct.unpack_from("<QH", fx, 32 + 16 * i)
+            ucx.reg_write(_FP[(top + i) & 7], (mantissa, exponent))
         for i, reg in enumerate(_XMM):
             lo, hi = struct.unpack_from("<QQ", fx, 160 + 16 * i)
             ucx.reg_write(reg, lo | (hi << 64))
