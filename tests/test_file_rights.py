@@ -280,3 +280,16 @@ def test_the_api_takes_prefixes_and_audits_the_path(guest, tmp_path) -> None:
     narrower = perms.restrict(paths={Right.FS_WRITE: ["/"]})
     assert narrower.write_paths == perms.write_paths
     assert not perms.restrict(paths={Right.FS_WRITE: [str(d["etc"])]}).has(Right.FS_WRITE)
+
+
+def test_the_command_line_rules_combine_as_documented() -> None:
+    from violet.kernel.perms import from_options
+
+    both = from_options(["fs.write:/out", "fs.write:/tmp", "fs.write:/out/sub"], [])
+    assert [w for w in both.right_tokens() if "fs.write" in w] == ["fs.write:/out", "fs.write:/tmp"]  # a union, minimal
+    assert not from_options(["fs.write:/out"], ["fs.write"]).has(Right.FS_WRITE)  # a denial beats an allowance
+    assert from_options(["fs.write", "fs.write:/out"], []).write_paths.everywhere  # a bare allow is the whole root
+    carved = from_options(["fs.write:/out"], ["fs.write:/out/keep"])
+    assert carved.may(Right.FS_WRITE, "/out/x") and not carved.may(Right.FS_WRITE, "/out/keep/x")
+    assert not from_options(["fs.write:/out"], ["fs.write:/"]).has(Right.FS_WRITE)
+    assert from_options(["fs.read:/a/../b/./c/"], []).read_paths.allow == ("/b/c",)
