@@ -79,6 +79,12 @@ def test_launched_applications_end_with_their_launcher(guest):
         k.close()
 
 
+def test_a_launcher_may_signal_what_it_launched_without_proc_signal(guest):
+    binary = guest("hard_launch")
+    r = run_cli(binary, ["signal"], options=["--allow", "proc.launch", "--deny", "proc.signal"])
+    assert (r.status, r.out) == (0, "kill: ok\n"), r.report
+
+
 def test_budget_counts_launched_applications_in_the_api_too(guest):
     binary = guest("hard_launch")
     out = bytearray()

@@ -5,11 +5,13 @@
  *                    the launcher waits until it is gone)
  *   budget N         launch up to N copies that pause; print how many
  *                    started before a launch failed, and with what
+ *   signal           launch a copy that pauses and kill it (SIGTERM)
  *   outlive          launch a copy that prints a line after 1 s, then exit
  *                    at once: the launched application must end with it
  *   hello / pause / late   what the launched copies do
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,6 +79,20 @@ int main(int argc, char **argv)
             }
         }
         say("launched %d\n", started);
+        return 0;
+    }
+    if (!strcmp(mode, "signal")) {
+        /* The launcher may signal what it launched, without proc.signal:
+         * it is in its subtree for this. */
+        char *args[] = {(char *)self, "pause", NULL};
+        long pid = violet_launch(self, args);
+        CHECK(pid > 0, "violet_launch: %s", errname(errno));
+        if (kill((pid_t)pid, SIGTERM) < 0) {
+            say("kill: %s\n", errname(errno));
+            return 0;
+        }
+        wait_gone(pid);
+        say("kill: ok\n");
         return 0;
     }
     if (!strcmp(mode, "outlive")) {

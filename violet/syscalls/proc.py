@@ -513,9 +513,11 @@ def sys_getsid(k: Kernel, t: Thread, pid: int, *_: int) -> int:
 
 
 def may_signal(k: Kernel, t: Thread, target: Process) -> None:
-    """Signalling outside one's own subtree needs Right.SIGNAL."""
+    """Signalling outside one's own subtree needs Right.SIGNAL.  The
+    applications a process launched are in its subtree for this (they end
+    with it and count against its budgets: Process.sponsors)."""
     me = t.process
-    if target is me or me in target.ancestors():
+    if target is me or me in target.sponsors():
         return
     k.require(t, Right.SIGNAL, f"signal process {target.pid} outside own subtree")
 
@@ -538,7 +540,7 @@ def sys_kill(k: Kernel, t: Thread, pid: int, sig: int, *_: int) -> int:
             targets = [p for p in k.procs.values() if p.alive and p.pgid == group and p is not k.init]
         elif pid == -1:
             targets = [p for p in k.procs.values() if p.alive and p is not k.init and p is not me]
-            targets = [p for p in targets if me in p.ancestors() or me.perms.has(Right.SIGNAL)]
+            targets = [p for p in targets if me in p.sponsors() or me.perms.has(Right.SIGNAL)]
         else:
             targets = [p for p in k.procs.values() if p.alive and p.pgid == -pid]
         if not targets:
