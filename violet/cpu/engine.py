@@ -325,12 +325,13 @@ class Cpu:
                 dog.disarm()
         else:
             err = uclib.uc_emu_start(self.handle, pc, 0, timeout_us, 0)
+        if self._io_trap is not None:  # first: the hooks it set aside must come back even if a hook raised
+            self._end_io_trap()
+            if self.hook_error is None:
+                return 0
         if self.hook_error is not None:
             exc, self.hook_error = self.hook_error, None
             raise exc
-        if self._io_trap is not None:
-            self._end_io_trap()
-            return 0
         if err or self._faulted:
             self._faulted = False
             self._clear_exception()
