@@ -33,6 +33,7 @@ wait status), ignore, stop, continue.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import struct
 from dataclasses import dataclass, field
@@ -466,6 +467,12 @@ _FX_SIZE = 512
 
 _XMM = [getattr(cpu.x86, f"UC_X86_REG_XMM{i}") for i in range(16)]
 _FP = [getattr(cpu.x86, f"UC_X86_REG_FP{i}") for i in range(8)]
+# The floating-point and vector registers move in one batch call each way
+# (16 bytes a slot): x87 control, status and tag words, MXCSR, the eight
+# physical x87 registers (10 bytes each), XMM0..15.  Through the binding's
+# reg_read/reg_write they cost several microseconds apiece, 28 a signal.
+_FPU_REGS = (cpu.FPCW, cpu.FPSW, cpu.FPTAG, cpu.MXCSR, *_FP, *_XMM)
+_FP_SLOT, _XMM_SLOT = 4, 12
 _EFLAGS_TF, _EFLAGS_DF, _EFLAGS_RF = 0x100, 0x400, 0x10000
 _FIX_EFLAGS = 0x50DD5  # AC, RF, OF, DF, TF, SF, ZF, AF, PF, CF: what sigreturn may set
 
@@ -485,26 +492,69 @@ def _siginfo(info: Info) -> bytes:
     return bytes(body)
 
 
+class _FpuBatch:
+    """Buffers for moving the FPU registers of `cpu` in one call."""
+
+    def __init__(self, engine: cpu.Cpu) -> None:
+        n = len(_FPU_REGS)
+        self.handle, self.n = engine.handle, n
+        self.ids = (ctypes.c_int * n)(*_FPU_REGS)
+        self.buf = ctypes.create_string_buffer(16 * n)
+        base = ctypes.addressof(self.buf)
+        self.ptrs = (ctypes.c_void_p * n)(*[base + 16 * i for i in range(n)])
+
+    def read(self) -> bytes:
+        ctypes.memset(self.buf, 0, 16 * self.n)
+        cpu.uclib.uc_reg_read_batch(self.handle, self.ids, self.ptrs, self.n)
+        return self.buf.raw
+
+    def write(self, raw: bytes) -> None:
+        ctypes.memmove(self.buf, raw, 16 * self.n)
+        cpu.uclib.uc_reg_write_batch(self.handle, self.ids, self.ptrs, self.n)
+
+
+def _fpu(k: Kernel) -> _FpuBatch:
+    batch = getattr(k.cpu, "_fpu_batch", None)
+    if batch is None:
+        batch = k.cpu._fpu_batch = _FpuBatch(k.cpu)  # type: ignore[attr-defined]
+    return batch
+
+
 def _fxsave(k: Kernel, t: Thread) -> bytes:
-    """The FPU/SSE state of t (loaded in the CPU) in FXSAVE layout."""
+    """The FPU/SSE state of t (loaded in the CPU) in FXSAVE layout: control
+    and status words, the abridged tag (bit i: physical x87 register i in
+    use), MXCSR, ST(0)..ST(7) (from the top of the x87 stack) and XMM0..15."""
+    raw = _fpu(k).read()
+    cw, sw, tags, mxcsr = (struct.unpack_from("<I", raw, 16 * i)[0] for i in range(4))
     area = bytearray(_FX_SIZE)
-    struct.pack_into("<H", area, 0, k.get_reg(t, cpu.x86.UC_X86_REG_FPCW) & 0xFFFF)
-    struct.pack_into("<I", area, 24, k.get_reg(t, cpu.x86.UC_X86_REG_MXCSR) & 0xFFFFFFFF)
-    struct.pack_into("<I", area, 28, 0xFFFF)
-    # The x87 stack: status word, the abridged tag (bit i: physical register
-    # i in use) and ST(0)..ST(7), which start at the top of the stack.
-    ucx = k.cpu.uc
-    sw = ucx.reg_read(cpu.x86.UC_X86_REG_FPSW) & 0xFFFF
-    tags = ucx.reg_read(cpu.x86.UC_X86_REG_FPTAG)
-    struct.pack_into("<HB", area, 2, sw, sum(1 << i for i in range(8) if (tags >> 2 * i) & 3 != 3))
+    used = sum(1 << i for i in range(8) if (tags >> 2 * i) & 3 != 3)
+    struct.pack_into("<HHB", area, 0, cw & 0xFFFF, sw & 0xFFFF, used)
+    struct.pack_into("<II", area, 24, mxcsr, 0xFFFF)
     top = (sw >> 11) & 7
     for i in range(8):
-        mantissa, exponent = ucx.reg_read(_FP[(top + i) & 7])
-        struct.pack_into("<QH", area, 32 + 16 * i, mantissa, exponent)
-    for i, reg in enumerate(_XMM):
-        v = ucx.reg_read(reg)
-        struct.pack_into("<QQ", area, 160 + 16 * i, v & 0xFFFFFFFFFFFFFFFF, v >> 64)
+        slot = 16 * (_FP_SLOT + ((top + i) & 7))
+        area[32 + 16 * i : 42 + 16 * i] = raw[slot : slot + 10]
+    area[160:416] = raw[16 * _XMM_SLOT : 16 * (_XMM_SLOT + 16)]
     return bytes(area)
+
+
+def _fxrstor(k: Kernel, fx: bytes) -> None:
+    """Load the FPU/SSE state from an FXSAVE area (what _fxsave wrote, or
+    what the handler changed in the frame)."""
+    cw, sw, used = struct.unpack_from("<HHB", fx, 0)
+    mxcsr = struct.unpack_from("<I", fx, 24)[0] & 0xFFFF
+    tags = sum((0 if used >> i & 1 else 3) << 2 * i for i in range(8))
+    raw = bytearray(16 * len(_FPU_REGS))
+    struct.pack_into("<Q", raw, 0, cw)
+    struct.pack_into("<Q", raw, 16, sw)
+    struct.pack_into("<Q", raw, 32, tags)
+    struct.pack_into("<Q", raw, 48, mxcsr)
+    top = (sw >> 11) & 7
+    for i in range(8):
+        slot = 16 * (_FP_SLOT + ((top + i) & 7))
+        raw[slot : slot + 10] = fx[32 + 16 * i : 42 + 16 * i]
+    raw[16 * _XMM_SLOT : 16 * (_XMM_SLOT + 16)] = fx[160:416]
+    _fpu(k).write(bytes(raw))
 
 
 def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None:
@@ -597,16 +647,4 @@ def sigreturn(k: Kernel, t: Thread) -> None:
         k.cpu.write(reg, (value & _FIX_EFLAGS) | keep if reg == cpu.EFLAGS else value)
     t.sigmask = mask & ~UNBLOCKABLE
     if fx is not None:
-        ucx = k.cpu.uc
-        ucx.reg_write(cpu.x86.UC_X86_REG_MXCSR, struct.unpack_from("<I", fx, 24)[0] & 0xFFFF)
-        ucx.reg_write(cpu.x86.UC_X86_REG_FPCW, struct.unpack_from("<H", fx, 0)[0])
-        sw, used = struct.unpack_from("<HB", fx, 2)
-        ucx.reg_write(cpu.x86.UC_X86_REG_FPSW, sw)
-        ucx.reg_write(cpu.x86.UC_X86_REG_FPTAG, sum((0 if used >> i & 1 else 3) << 2 * i for i in range(8)))
-        top = (sw >> 11) & 7
-        for i in range(8):
-            mantissa, exponent = struct.unpack_from("<QH", fx, 32 + 16 * i)
-            ucx.reg_write(_FP[(top + i) & 7], (mantissa, exponent))
-        for i, reg in enumerate(_XMM):
-            lo, hi = struct.unpack_from("<QQ", fx, 160 + 16 * i)
-            ucx.reg_write(reg, lo | (hi << 64))
+        _fxrstor(k, fx)
