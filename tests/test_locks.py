@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import run_cli, same_as_native
+from harness import run_cli, run_native, same_as_native
 
 # (scenario, a line its output must hold, natively and under Violet)
 SCENARIOS = [
@@ -58,3 +58,71 @@ def test_a_lock_wait_nobody_can_end_is_reported_as_a_deadlock(guest, tmp_path) -
     assert "violet: deadlock" in got.report
     # The report's lines after the first are indented (the harness counts them as stderr).
     assert "thread 3: fcntl F_SETLKW fd 3 bytes 0-0, held by pid 2" in got.stderr.decode()
+
+
+def _host_lock(path, type_: int, start: int, length: int):  # type: ignore[no-untyped-def]
+    """A POSIX lock of this (host) process, or None when one is in the way."""
+    import fcntl
+    import os
+    import struct
+
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLK, struct.pack("hh4xqqi4x", type_, 0, start, length, 0))
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def test_a_host_process_s_lock_is_seen_by_guests(guest, violet, tmp_path) -> None:
+    """A host process write-locks bytes 0..9 for a second: F_GETLK reports
+    it (the holder is not the guest's parent), F_SETLK collides, and
+    F_SETLKW waits until the holder is gone, as for a native program."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "locked"
+    path.write_bytes(bytes(100))
+    holder_code = ("import fcntl, os, struct, sys, time\n"
+                   "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+                   "fcntl.fcntl(fd, fcntl.F_SETLK, struct.pack('hh4xqqi4x', fcntl.F_WRLCK, 0, 0, 10, 0))\n"
+                   "print('held', flush=True)\n"
+                   "time.sleep(1.0)\n")
+    for how in ("native", "violet"):
+        with subprocess.Popen([sys.executable, "-c", holder_code, str(path)], stdout=subprocess.PIPE) as holder:
+            assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+            got = (run_native if how == "native" else violet)(guest("lk_ops"), ["hostcheck", str(path)])
+        assert got.status == 0, got.report
+        assert got.out.splitlines() == [
+            "host's lock: WR 0+10 other", "WR 5+1 beside it: EAGAIN", "WR 10+10 beyond it: ok", "SETLKW 0+1: ok",
+        ], (how, got.out, got.report)
+
+
+def test_a_guest_s_locks_are_seen_by_host_processes(guest, tmp_path) -> None:
+    import fcntl
+    import subprocess
+    import sys
+
+    path = tmp_path / "locked"
+    path.write_bytes(bytes(100))
+    proc = subprocess.Popen([sys.executable, "-m", "violet", "run", str(guest("lk_ops")), "hold", str(path)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        assert proc.stdout.readline() == b"locked\n"
+        assert _host_lock(path, fcntl.F_RDLCK, 5, 1) is None  # the guest's write lock
+        assert _host_lock(path, fcntl.F_WRLCK, 25, 1) is None  # its read lock
+        shared = _host_lock(path, fcntl.F_RDLCK, 25, 1)  # a read lock beside a read lock
+        free = _host_lock(path, fcntl.F_WRLCK, 10, 10)  # between them
+        assert shared is not None and free is not None
+        import os
+
+        os.close(shared)
+        os.close(free)
+        out, _err = proc.communicate(b"", timeout=60)
+    finally:
+        proc.kill()
+    assert out == b"done\n"
+    fd = _host_lock(path, fcntl.F_WRLCK, 0, 0)  # the guest's exit released them
+    assert fd is not None

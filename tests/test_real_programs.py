@@ -369,8 +369,6 @@ select count(*), min(b) from t;
     assert files == ["backup.db", "cloned.db", "other.db", "saved.db"]
 
 
-@pytest.mark.xfail(strict=True, reason="Violet keeps record locks in its own kernel (violet/fs/locks.py): a host "
-                   "process's fcntl locks are not seen by the guest, nor the guest's by the host")
 def test_sqlite_under_violet_sees_a_host_sqlite3_s_lock(sqlite3: Path, tmp_path: Path) -> None:
     """A host sqlite3 holds an exclusive transaction on a database; a second
     writer must get "database is locked" (natively it does) instead of

@@ -4,6 +4,7 @@
  *
  *   conflict  split  ranges  close  noinherit  wake  holder_exit  eintr
  *   deadlock  ofd  flock  counter  hang (never ends natively)
+ *   hostcheck, hold: with a host process's lock (tests/test_locks.py)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -362,6 +363,23 @@ int main(int argc, char **argv) {
         fd = open_file();
         printf("after the child: %s\n", ename(flock(fd, LOCK_EX | LOCK_NB) < 0 ? errno : 0));
         printf("unlock: %s\n", ename(flock(fd, LOCK_UN) < 0 ? errno : 0));
+    } else if (!strcmp(s, "hostcheck")) {
+        /* Another host process holds WR on bytes 0..9 (the test does). */
+        show("host's lock", fd, F_GETLK, 0, 1, me);
+        int e = lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 5, 1);
+        printf("WR 5+1 beside it: %s\n", e == EACCES ? "EAGAIN" : ename(e));
+        printf("WR 10+10 beyond it: %s\n", ename(lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 10, 10)));
+        printf("SETLKW 0+1: %s\n", ename(lk(fd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1))); /* the test unlocks soon */
+    } else if (!strcmp(s, "hold")) {
+        /* Hold WR 0..9 and RD 20..29 until stdin ends. */
+        lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 10);
+        lk(fd, F_SETLK, F_RDLCK, SEEK_SET, 20, 10);
+        printf("locked\n");
+        fflush(stdout);
+        char buf[16];
+        while (read(0, buf, sizeof buf) > 0) {
+        }
+        printf("done\n");
     } else if (!strcmp(s, "hang")) {
         /* Violet only: the holder waits for the child that waits for its
          * lock; natively this never ends. */

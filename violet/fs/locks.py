@@ -22,11 +22,23 @@ two opens of one file, by any path, meet:
 A blocked locker waits on the wake key ("lock", dev, ino); every release
 on the file wakes its waiters, which try again.  Signals interrupt the wait
 as any other (EINTR, or a restart under SA_RESTART).
+
+Record locks meet the host's too: for a regular file, the kernel opens one
+description of its own (through /proc/self/fd) and holds on it, as host OFD
+locks, the union of every guest's record locks on the file, so a host
+process sees them; and a guest's request is refused (or waits, trying again
+every HOST_POLL_S, since the host tells of no release) while a host
+process's lock is in the way; F_GETLK then reports it with l_pid 0 (a
+process outside the guest's pid space).  flock locks stay the kernel's.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
+import os
+import stat
+import struct
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -41,6 +53,9 @@ F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
 LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = 1, 2, 4, 8
 OFFSET_MAX = (1 << 63) - 1
 MAX_DEADLOCK_STEPS = 10  # Linux's MAX_DEADLK_ITERATIONS
+HOST_F_OFD_GETLK, HOST_F_OFD_SETLK = 36, 37
+HOST_POLL_S = 0.01  # how often a wait for a host process's lock tries again
+_FLOCK = "hh4xqqi4x"  # struct flock of x86-64 Linux (the host's and the guest's)
 
 FileKey = tuple[int, int]
 
@@ -85,6 +100,7 @@ class LockTable:
         # flock).  Weak, so that an owner nobody uses any more is not kept.
         self.table_files: weakref.WeakKeyDictionary[object, set[FileKey]] = weakref.WeakKeyDictionary()
         self.waiting: dict[Thread, Request] = {}
+        self.mirrors: dict[FileKey, int] = {}  # the host descriptions holding the guests' locks
 
     @staticmethod
     def wake_key(key: FileKey) -> tuple[str, int, int]:
@@ -101,8 +117,10 @@ class LockTable:
 
     def set(self, key: FileKey, owner: object, pid: int, ofd: bool, type_: int, start: int, end: int) -> bool:
         """Apply a lock or unlock of the range for `owner`; False (nothing
-        changed) if another owner's lock is in the way."""
+        changed) if another owner's lock, or a host process's, is in the way."""
         if type_ != F_UNLCK and self.conflict(key, owner, type_, start, end) is not None:
+            return False
+        if type_ != F_UNLCK and self.host_conflict(key, type_, start, end) is not None:
             return False
         locks = self.records.setdefault(key, [])
         mine: list[Lock] = []
@@ -137,6 +155,7 @@ class LockTable:
             del self.records[key]
         if type_ != F_UNLCK:
             self.table_files.setdefault(owner, set()).add(key)
+        self.sync_host(key)
         if changed:
             self.wake(self.wake_key(key))  # a lock went or got smaller, or changed type
         return True
@@ -152,7 +171,81 @@ class LockTable:
                 self.records[key] = kept
             else:
                 del self.records[key]
+            self.sync_host(key)
             self.wake(self.wake_key(key))
+
+    # The host's view ------------------------------------------------------
+
+    def attach(self, key: FileKey, f: OpenFile) -> None:
+        """Open the kernel's host description of a regular file (once per
+        file while it has locks), from the guest's open file f."""
+        fd = getattr(f, "fd", None)
+        if key in self.mirrors or key[0] < 0 or not isinstance(fd, int) or not hasattr(f, "host_path"):
+            return
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return
+        except OSError:
+            return
+        for mode in (os.O_RDWR, os.O_RDONLY):
+            try:
+                self.mirrors[key] = os.open(f"/proc/self/fd/{fd}", mode | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
+                return
+            except OSError:
+                continue
+
+    def host_conflict(self, key: FileKey, type_: int, start: int, end: int) -> tuple[int, int, int] | None:
+        """(type, start, end) of a host process's lock in the way, if any."""
+        m = self.mirrors.get(key)
+        if m is None:
+            return None
+        length = 0 if end == OFFSET_MAX else end - start + 1
+        try:
+            got = fcntl.fcntl(m, HOST_F_OFD_GETLK, struct.pack(_FLOCK, type_, 0, start, length, 0))
+        except OSError:
+            return None
+        h_type, _w, h_start, h_len, _pid = struct.unpack(_FLOCK, got)
+        if h_type == F_UNLCK:
+            return None
+        return h_type, h_start, OFFSET_MAX if h_len == 0 else h_start + h_len - 1
+
+    def drop_unused(self, key: FileKey) -> None:
+        """Close the host description of a file no guest holds a record lock on."""
+        if key in self.mirrors and not self.records.get(key):
+            self.sync_host(key)
+
+    def sync_host(self, key: FileKey) -> None:
+        """Make the host description hold the union of the guests' record
+        locks on the file: each byte the strongest lock any guest has on
+        it.  Pieces are converted in place (never unlocked in between), so
+        no host process can slip into a range the guests keep."""
+        m = self.mirrors.get(key)
+        if m is None:
+            return
+        locks = self.records.get(key)
+        if not locks:
+            del self.mirrors[key]
+            try:
+                os.close(m)  # its locks go with it
+            except OSError:
+                pass
+            return
+        points = sorted({0} | {lk.start for lk in locks} | {lk.end + 1 for lk in locks if lk.end < OFFSET_MAX})
+        pieces: list[tuple[int, int, int]] = []  # (type, start, end), F_UNLCK for gaps
+        for i, a in enumerate(points):
+            b = points[i + 1] - 1 if i + 1 < len(points) else OFFSET_MAX
+            cover = [lk.type for lk in locks if lk.start <= a and b <= lk.end]
+            t = max(cover) if cover else F_UNLCK
+            if pieces and pieces[-1][0] == t:
+                pieces[-1] = (t, pieces[-1][1], b)
+            else:
+                pieces.append((t, a, b))
+        for t, a, b in sorted(pieces, key=lambda p: p[0] == F_UNLCK):  # locks first, then the gaps
+            length = 0 if b == OFFSET_MAX else b - a + 1
+            try:
+                fcntl.fcntl(m, HOST_F_OFD_SETLK, struct.pack(_FLOCK, t, 0, a, length, 0))
+            except OSError:
+                pass  # a read-only description cannot hold a write lock; a host process got there first
 
     # flock ---------------------------------------------------------------
 

@@ -376,14 +376,21 @@ def _record_lock(k: Kernel, t: Thread, fd: int, f: OpenFile, cmd: int, arg: int)
     files = _files(t)
     table = _lock_table(k, t)
     key = file_key(f)
+    table.attach(key, f)  # the host's view of the file's locks
     owner: object = f if ofd else files
     if getlk:
         c = table.conflict(key, owner, l_type, start, end)
-        if c is None:
+        host = table.host_conflict(key, l_type, start, end) if c is None else None
+        if host is not None:  # a host process's lock: pid 0, outside the guest's pid space
+            h_type, h_start, h_end = host
+            length = 0 if h_end == OFFSET_MAX else h_end - h_start + 1
+            space.write(arg, struct.pack("<hh4xqqi4x", h_type, 0, h_start, length, 0))
+        elif c is None:
             space.write(arg, struct.pack("<h", F_UNLCK))  # only l_type changes, as on Linux
         else:
             length = 0 if c.end == OFFSET_MAX else c.end - c.start + 1
             space.write(arg, struct.pack("<hh4xqqi4x", c.type, 0, c.start, length, c.pid))
+        table.drop_unused(key)
         return 0
     if (l_type == F_RDLCK and not f.readable) or (l_type == F_WRLCK and not f.writable):
         raise SyscallError(errno.EBADF)
@@ -397,11 +404,17 @@ def _record_lock(k: Kernel, t: Thread, fd: int, f: OpenFile, cmd: int, arg: int)
             return 0
         if not wait:
             table.waiting.pop(t, None)
+            table.drop_unused(key)
             raise SyscallError(errno.EAGAIN)
         blocker = table.conflict(key, owner, l_type, start, end)
-        assert blocker is not None
+        if blocker is None:  # a host process's lock: the host tells of no release, so look again soon
+            from ..fs.locks import HOST_POLL_S
+
+            raise Block(f"fcntl {name} fd {fd} bytes {start}-{'EOF' if end == OFFSET_MAX else end}, held by a host "
+                        "process", attempt, deadline=time.monotonic() + HOST_POLL_S, key=table.wake_key(key))
         if not ofd and table.would_deadlock(owner, blocker):
             table.waiting.pop(t, None)
+            table.drop_unused(key)
             raise SyscallError(errno.EDEADLK)
         table.waiting[t] = Request(t, key, l_type, start, end, owner)
         held = f"pid {blocker.pid}" if blocker.pid > 0 else "another open file"
