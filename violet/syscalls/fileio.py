@@ -951,6 +951,7 @@ def sys_mkdirat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, *_: int)
 def _mknod(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, dev: int) -> int:
     """mknod(2) as an unprivileged user: FIFOs, regular files and socket
     names; devices are EPERM (CAP_MKNOD)."""
+    mode &= 0xFFFF  # umode_t
     kind = st.S_IFMT(mode)
     if kind == 0:
         kind = st.S_IFREG
