@@ -14,15 +14,18 @@ package sqlite3; fetched and built once into the cache).  Two workloads:
   an index, a join with GROUP BY and an integrity check: parsing and
   B-tree work plus a few hundred file writes.
 
-Each way runs --repeat times (default 3); the figure is the median of the
-whole run's wall time, start-up included, and the ratio is that time over
-native's (above 1: slower).  Every run's output must equal native's.
+Each way runs --repeat times (default 3); the figures are medians of the
+whole run's wall time and of its CPU time (user + system of the process
+and its children: on a machine shared with other work, the steadier of
+the two), start-up included, and each ratio is over native's (above 1:
+slower).  Every run's output must equal native's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -55,13 +58,19 @@ def sqlite_script(rows: int) -> bytes:
     return "\n".join(lines).encode() + b"\n"
 
 
-def time_run(cmd: list[str], stdin: bytes, timeout: float) -> tuple[float, bytes]:
-    begun = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_run(cmd: list[str], stdin: bytes, timeout: float) -> tuple[float, float, bytes]:
+    """Wall and CPU seconds of one run, and its output."""
+    cpu0, begun = _children_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, check=False)
-    wall = time.perf_counter() - begun
+    wall, cpu = time.perf_counter() - begun, _children_cpu() - cpu0
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-300:]}")
-    return wall, proc.stdout
+    return wall, cpu, proc.stdout
 
 
 def main() -> int:
@@ -76,7 +85,7 @@ def main() -> int:
         runners.insert(0, "native")
 
     lua, sqlite = realprogs.lua(), realprogs.sqlite3()
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, dict[str, float]]] = {}
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
         script = sqlite_script(opts.rows)
@@ -88,11 +97,11 @@ def main() -> int:
             reference = None
             results[name] = {}
             for runner in runners:
-                walls = []
+                walls, cpus = [], []
                 for i in range(opts.repeat):
                     run_args = args(f"{runner}-{i}")
                     try:
-                        wall, out = time_run(command(runner, binary, run_args), stdin, timeout=600)
+                        wall, cpu, out = time_run(command(runner, binary, run_args), stdin, timeout=600)
                     except (RuntimeError, subprocess.TimeoutExpired) as e:
                         print(f"note: {name} under {runner}: {e}", file=sys.stderr)
                         failed = True
@@ -104,16 +113,19 @@ def main() -> int:
                         failed = True
                         continue
                     walls.append(wall)
+                    cpus.append(cpu)
                 if walls:
-                    results[name][runner] = statistics.median(walls)
+                    results[name][runner] = {"wall": statistics.median(walls), "cpu": statistics.median(cpus)}
 
-    print(f"| workload | {' | '.join(runners)} | " + " | ".join(f"{r}/native" for r in runners if r != "native") + " |")
-    print("|---" * (2 * len(runners)) + "|")
+    others = [r for r in runners if r != "native"]
+    print(f"| workload | figure | {' | '.join(runners)} | " + " | ".join(f"{r}/native" for r in others) + " |")
+    print("|---" * (2 + len(runners) + len(others)) + "|")
     for name, times in results.items():
-        base = times.get("native")
-        cells = [f"{times[r]:.2f} s" if r in times else "FAIL" for r in runners]
-        ratios = [f"{times[r] / base:.1f}x" if base and r in times else "-" for r in runners if r != "native"]
-        print(f"| {name} | {' | '.join(cells)} | {' | '.join(ratios)} |")
+        for figure in ("wall", "cpu"):
+            base = times.get("native", {}).get(figure)
+            cells = [f"{times[r][figure]:.2f} s" if r in times else "FAIL" for r in runners]
+            ratios = [f"{times[r][figure] / base:.1f}x" if base and r in times else "-" for r in others]
+            print(f"| {name} | {figure} | {' | '.join(cells)} | {' | '.join(ratios)} |")
     if opts.json:
         opts.json.write_text(json.dumps({"repeat": opts.repeat, "rows": opts.rows, "seconds": results}, indent=2))
     return 1 if failed else 0
