@@ -26,6 +26,7 @@ SCENARIOS = [
     ("wake", "child SETLKW: ok"),  # F_SETLKW waits, and gets the lock once it is unlocked
     ("holder_exit", "parent SETLKW: ok"),  # or once the holder exits
     ("eintr", "child SETLKW interrupted: EINTR"),  # a signal's handler without SA_RESTART
+    ("restart", "child SETLKW across a restarted signal: ok, handler ran 1"),  # SA_RESTART: the wait goes on
     ("deadlock", "child SETLKW byte 0: EDEADLK"),  # the two-process cycle
     ("deadlock", "parent SETLKW byte 1: ok"),
     ("ofd", "OFD WR on b, same process: EAGAIN"),  # OFD locks are owned by the open file

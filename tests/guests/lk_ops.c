@@ -2,7 +2,7 @@
  * scenario per argument (argv[1]), printed so that the output is the same
  * natively and under Violet.  argv[2] is a scratch file path.
  *
- *   conflict  split  ranges  close  noinherit  wake  holder_exit  eintr
+ *   conflict  split  ranges  close  noinherit  wake  holder_exit  eintr  restart
  *   deadlock  ofd  flock  counter  hang (never ends natively)
  *   hostcheck, hold: with a host process's lock (tests/test_locks.py)
  */
@@ -116,7 +116,11 @@ static void wait_sleeping(pid_t pid) {
         msleep(50);
 }
 
-static void on_alarm(int sig) { (void)sig; }
+static volatile int alarms;
+static void on_alarm(int sig) {
+    (void)sig;
+    alarms++;
+}
 
 int main(int argc, char **argv) {
     if (argc < 3) {
@@ -276,6 +280,28 @@ int main(int argc, char **argv) {
             printf("child SETLKW interrupted: %s\n", ename(lk(fd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1)));
         });
         CHILD({ show("parent still holds", fd, F_GETLK, 0, 1, me); });
+    } else if (!strcmp(s, "restart")) {
+        /* With SA_RESTART the handler runs and the wait goes on until the unlock. */
+        lk(fd, F_SETLK, F_WRLCK, SEEK_SET, 0, 1);
+        fflush(stdout);
+        pid_t c = fork();
+        if (c == 0) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_alarm;
+            sa.sa_flags = SA_RESTART;
+            sigaction(SIGALRM, &sa, NULL);
+            struct itimerval it = {{0, 0}, {0, 100000}};
+            setitimer(ITIMER_REAL, &it, NULL);
+            int e = lk(fd, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1);
+            printf("child SETLKW across a restarted signal: %s, handler ran %d\n", ename(e), alarms);
+            fflush(stdout);
+            _exit(0);
+        }
+        msleep(400);
+        wait_sleeping(c);
+        lk(fd, F_SETLK, F_UNLCK, SEEK_SET, 0, 1);
+        wait_child(c);
     } else if (!strcmp(s, "deadlock")) {
         int p[2];
         if (pipe(p) < 0)
