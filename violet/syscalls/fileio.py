@@ -548,12 +548,11 @@ def _open(k: Kernel, t: Thread, dirfd: int, addr: int, flags: int, mode: int) ->
     # the descriptor's file again).  The file it reaches is checked by its
     # own path once opened, before the guest gets it; so that nothing
     # happens to a file outside the prefixes first, truncation waits for
-    # the check, and a path-limited fs.write creates nothing through /proc
-    # links.  /proc's own files are checked by their path; the kernel's
-    # devices (/dev/null, ...) hold no data and need only the right.
-    limited = not t.process.perms.write_paths.everywhere
-    sflags = flags & ~(O_TRUNC | (O_CREAT if limited else 0))
-    special = _special_file(k, t, guest, dirfd, sflags, mode)
+    # the check (a path out of /proc, such as /proc/self/cwd/new, is
+    # checked by procfs before it creates anything).  /proc's own files are
+    # checked by their path; the kernel's devices (/dev/null, ...) hold no
+    # data and need only the right.
+    special = _special_file(k, t, guest, dirfd, flags & ~O_TRUNC, mode)
     if special is not None:
         try:
             if isinstance(special, HostFile):
