@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -404,3 +405,74 @@ def test_lua_under_an_address_space_limit_gets_not_enough_memory(lua: Path, stat
     got = run_cli("/bin/sh", ["-c", script.replace("LUA", "/bin/lua")], options=["--root", str(root)])
     _same(ref, got)
     assert got.out == "false\tnot enough memory\ttrue\ntrue\n"
+
+
+def _converse(cmd: list[str], prompt: bytes, lines: list[bytes], timeout: float = 60.0) -> bytes:
+    """Run `cmd` on a new pseudo-terminal as a person would: wait for the
+    prompt, type a line, and so on; return everything the terminal showed
+    (the program's output and the terminal's echo of what was typed)."""
+    import os
+    import pty
+    import select
+
+    main_fd, sub_fd = pty.openpty()
+    proc = subprocess.Popen(cmd, stdin=sub_fd, stdout=sub_fd, stderr=sub_fd, start_new_session=True,
+                            env={**BASE_ENV, "TERM": "dumb"})
+    os.close(sub_fd)
+    shown = bytearray()
+    deadline = time.monotonic() + timeout
+
+    def read_until(done) -> None:  # type: ignore[no-untyped-def]
+        while not done():
+            left = deadline - time.monotonic()
+            assert left > 0, f"no prompt; the terminal shows {bytes(shown)!r}"
+            if select.select([main_fd], [], [], left)[0]:
+                try:
+                    chunk = os.read(main_fd, 4096)
+                except OSError:  # the program closed the terminal
+                    return
+                if not chunk:
+                    return
+                shown.extend(chunk)
+
+    try:
+        mark = 0
+        for line in lines:
+            # A new prompt: one that came after the last line typed (and its echo).
+            read_until(lambda: len(shown) > mark and shown.endswith(prompt))
+            os.write(main_fd, line + b"\n")
+            mark = len(shown)
+        read_until(lambda: proc.poll() is not None and not select.select([main_fd], [], [], 0.2)[0])
+        assert proc.wait(timeout=timeout) == 0, bytes(shown)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(main_fd)
+    return bytes(shown)
+
+
+def test_sqlite_interactive_session_on_a_terminal(sqlite3: Path, tmp_path: Path) -> None:
+    """The shell on a terminal: banner, prompts, a continuation prompt for
+    a statement over three lines, box output, .quit."""
+    lines = [b"create table t(a);", b"insert into t values (41), (1);", b".mode box",
+             b"select sum(a) as answer from t;", b"select", b"1 +", b"2;", b".quit"]
+    shown = {}
+    for how in ("native", "violet"):
+        cmd = [str(sqlite3)] if how == "native" else [sys.executable, "-m", "violet", "run", str(sqlite3)]
+        # sqlite3 prompts "sqlite> " and, inside a statement, "   ...> ".
+        shown[how] = _converse([*cmd, str(tmp_path / f"{how}.db")], b"> ", lines)
+    assert shown["violet"] == shown["native"]
+    assert b"sqlite> select sum(a) as answer from t;\r\n" in shown["violet"]
+    assert b"\xe2\x94\x82     42 \xe2\x94\x82" in shown["violet"]  # │     42 │
+
+
+def test_lua_interactive_session_on_a_terminal(lua: Path) -> None:
+    lines = [b"x = 6 * 7", b"print(x, _VERSION)", b"function f(n)", b"  return n * 2", b"end", b"= f(x)",
+             b"error('oops')", b"os.exit(0)"]
+    shown = {}
+    for how in ("native", "violet"):
+        cmd = [str(lua)] if how == "native" else [sys.executable, "-m", "violet", "run", str(lua)]
+        shown[how] = _converse([*cmd, "-i"], b"> ", lines)
+    assert shown["violet"] == shown["native"]
+    assert b"42\tLua 5.4\r\n" in shown["violet"] and b"84\r\n" in shown["violet"]
+    assert b"oops" in shown["violet"]
