@@ -246,6 +246,27 @@ def test_exit_reaps_every_descendant_and_frees_every_frame(guest, kept):
     assert_frames_returned(r)
 
 
+def test_a_wide_cascade_is_complete_when_wait_returns(guest, violet):
+    # Pipe ends closed, pids gone (kill and /proc), memory back in
+    # /proc/meminfo right after waitpid, with the invariant checker on
+    # (API) while the cascade's memory waits in the reclaim queue.
+    assert_ok(violet(guest("pm_tree"), ["wide"]), "wide")
+
+
+def test_a_wide_cascade_frees_every_frame_and_keeps_the_figures(guest, kept):
+    r = kept(guest("pm_tree"), ["wide"])
+    assert_ok(r, "wide")
+    victims = [p for p in r.workers() if p.killed_by is not None]
+    assert len(victims) == 30
+    assert all(p.state is ProcState.REAPED and p.wait_status == SIGKILL for p in victims)
+    # Each wrote 3 pages of its own: they were resident and private at exit.
+    assert all(p.final_usage["resident"] >= 3 and p.final_usage["private"] >= 3 for p in victims), \
+        [p.final_usage for p in victims]
+    assert all(p.peak_resident >= p.final_usage["resident"] for p in victims)
+    assert not r.kernel.pool.pending
+    assert_frames_returned(r)
+
+
 # permissions -------------------------------------------------------------------
 
 

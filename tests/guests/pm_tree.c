@@ -9,13 +9,20 @@
  *   tree     forks a tree of workers (three levels, two children each),
  *            waits until all of them are blocked, prints their count and
  *            exits 0, leaving them to the cascade (the host checks them).
+ *   wide     a child with 30 descendants, each holding the write end of a
+ *            pipe, is killed: right after waitpid the pipe reads as ended
+ *            (no writer left), every pid is ESRCH and gone from /proc, and
+ *            /proc/meminfo's MemFree is back to its figure before the fork.
  *
  * Prints "ok MODE" and exits 0 when the property holds, "FAIL: why" and
  * exit 1 otherwise.  Violet only: natively the orphaned grandchild lives on
  * (it is re-parented), which is exactly what Violet's spec forbids.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,10 +147,81 @@ static void mode_tree(void)
     say("tree: %d parked, %d zombies\n", parked, zombies);
 }
 
+static long mem_free_kib(void)
+{
+    char buf[4096];
+    FILE *f = fopen("/proc/meminfo", "r");
+    CHECK(f != NULL, "/proc/meminfo: %s", strerror(errno));
+    long v = -1;
+    while (fgets(buf, sizeof buf, f))
+        if (sscanf(buf, "MemFree: %ld", &v) == 1)
+            break;
+    fclose(f);
+    CHECK(v >= 0, "no MemFree in /proc/meminfo");
+    return v;
+}
+
+static void spread(int fanout, int depth, int ready, int hold)
+{
+    for (int i = 0; i < fanout; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            _exit(2);
+        if (pid == 0) {
+            if (depth > 1)
+                spread(fanout, depth - 1, ready, hold);
+            static char pages[3 * 4096];
+            for (int k = 0; k < 3; k++)
+                ((volatile char *)pages)[k * 4096] = 1;  /* pages of its own */
+            put(ready, getpid());
+            park(hold);
+        }
+    }
+}
+
+static void mode_wide(void)
+{
+    int ready[2], hold[2], eof[2];
+    CHECK(pipe(ready) == 0 && pipe(hold) == 0 && pipe(eof) == 0, "pipe");
+    long before = mem_free_kib();
+    pid_t child = fork();
+    CHECK(child >= 0, "fork: %s", strerror(errno));
+    if (child == 0) {
+        spread(5, 2, ready[1], hold[0]);
+        put(ready[1], getpid());
+        park(hold[0]);
+    }
+    close(eof[1]);
+    pid_t pids[31];
+    for (int i = 0; i < 31; i++)
+        pids[i] = (pid_t)get(ready[0]);
+    CHECK(kill(child, SIGKILL) == 0, "kill: %s", strerror(errno));
+    int st;
+    CHECK(waitpid(child, &st, 0) == child, "waitpid: %s", strerror(errno));
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the child's status is %#x", st);
+    CHECK(fcntl(eof[0], F_SETFL, O_NONBLOCK) == 0, "fcntl: %s", strerror(errno));
+    char c;
+    ssize_t n = read(eof[0], &c, 1);
+    CHECK(n == 0, "the pipe's writers outlived the cascade: read gave %zd (%s)", n, n < 0 ? strerror(errno) : "data");
+    for (int i = 0; i < 31; i++) {
+        errno = 0;
+        CHECK(kill(pids[i], 0) == -1 && errno == ESRCH, "pid %d is still there (%s)", (int)pids[i], strerror(errno));
+    }
+    long after = mem_free_kib();
+    CHECK(after >= before - 256, "MemFree %ld KiB after the cascade, %ld KiB before", after, before);
+    DIR *d = opendir("/proc");
+    CHECK(d != NULL, "opendir(/proc): %s", strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        for (int i = 0; i < 31; i++)
+            CHECK(atoi(e->d_name) != pids[i], "/proc lists %d after the cascade", (int)pids[i]);
+    closedir(d);
+}
+
 int main(int argc, char **argv)
 {
     static const struct { const char *name; void (*run)(void); } modes[] = {
-        {"kinds", mode_kinds}, {"cascade", mode_cascade}, {"tree", mode_tree},
+        {"kinds", mode_kinds}, {"cascade", mode_cascade}, {"tree", mode_tree}, {"wide", mode_wide},
     };
     for (size_t i = 0; argc > 1 && i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(argv[1], modes[i].name) == 0) {
@@ -152,6 +230,6 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    say("usage: pm_tree kinds|cascade|tree\n");
+    say("usage: pm_tree kinds|cascade|tree|wide\n");
     return 2;
 }

@@ -27,11 +27,12 @@ from .signals import (
     CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIG_IGN, SIGCHLD,
     SIGCONT, SIGKILL, Info, send_process,
 )
-from .task import ProcState, ThreadState
+from .task import ProcState, Thread, ThreadState
 
 if TYPE_CHECKING:
+    from ..mm.space import AddressSpace
     from .kernel import Kernel
-    from .task import Process, Thread
+    from .task import Process
 
 
 def thread_subtree(t: Thread) -> list[Thread]:
@@ -104,13 +105,8 @@ def exit_process(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
     # Every descendant goes first, in this same step, straight to REAPED.
     # The applications it launched end with it too (and theirs).
     doomed = [d for d in reversed(p.dependents()) if d.state is not ProcState.REAPED]  # leaves first
-    for d in doomed:
-        if d.alive:
-            d.killed_by = p.pid
-            _teardown(k, d, SIGKILL, f"cascade: ancestor {p.pid} exited")
-            d.state = ProcState.ZOMBIE
-        _reap(k, d)
     if doomed:
+        _end_doomed(k, p, doomed)
         k.events.emit("cascade", proc=p, killed=doomed)
 
     # Then p itself becomes a zombie for its parent, unless nobody will
@@ -121,6 +117,181 @@ def exit_process(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
     if p.parent is k.init or p.parent is None or _autoreap(p):
         _reap(k, p)
     notify_parent(k, p, "exited")
+
+
+def _end_doomed(k: Kernel, p: Process, doomed: list[Process]) -> None:
+    """The cascade: every process of `doomed` (p's dependents, leaves
+    first) ends with SIGKILL and is reaped, in this one step.
+
+    Per victim only what a guest can observe at once is done here: its
+    threads and the process leave the kernel's tables, its descriptors are
+    closed (a pipe's reader sees the end of file, locks go), futex words
+    others can see are cleared and woken.  What nobody can observe, the
+    frames, leaves and mappings of an address space that dies with the
+    process and the threads' saved contexts, goes on the pool's reclaim
+    queue (Remains, FramePool.pending); the memory figures of --stats are
+    taken there, before the release, in the same order as an immediate
+    release would take them.
+    """
+    reason = f"cascade: ancestor {p.pid} exited"
+    now = time.monotonic()
+    pid = p.pid
+    threads = k.threads
+    pool = k.pool
+    pending = pool.pending
+    defer = not pool.owner  # a memory budget's charges go at once (frames.Account)
+    emit = k.events.emit if k.events.active else None
+    procs = k.procs
+    dset = set(doomed)
+    counted = 0  # live victims whose sponsors' chain passes through p
+    TERMINATED, LIVE, REAPED = ThreadState.TERMINATED, ProcState.LIVE, ProcState.REAPED
+    for d in doomed:
+        if d.state is LIVE:
+            d.killed_by = pid
+            space = d.space
+            # The space dies with d: no other process uses it and it maps
+            # no shared object.  Its pages are then seen by nobody, and no
+            # thread outside d waits on a futex in them: no clear-child-tid
+            # word needs clearing, and the space can be given back later.
+            dies = defer and space is not None and space.users == 1
+            if dies:
+                for m in space.maps:
+                    if m.obj is not None:
+                        dies = False
+                        break
+            ended = []
+            for t in d.threads:
+                if t.state is TERMINATED:
+                    continue
+                if k.current is t:
+                    t.tls = k.get_reg(t, FS_BASE)
+                    k.current = None
+                t.state = TERMINATED
+                t.ended = now
+                t.end_reason = reason
+                if t.block is not None:
+                    if defer:
+                        ended.append(t.block)  # freed with the rest (a Block holds its frames)
+                    t.block = None
+                threads.pop(t.tid, None)
+                if t.robust_list:
+                    from ..syscalls.futex import walk_robust_list
+
+                    walk_robust_list(k, t)
+                if t.clear_child_tid and space is not None and not dies:
+                    _clear_child_tid(k, d, t)
+                if defer:
+                    ended.append(t)
+                else:
+                    if t.tls == 0:
+                        t.tls = t.ctx.read(FS_BASE)
+                    t.ctx.free()
+                if emit is not None:
+                    emit("thread_exit", thread=t, reason=reason)
+            d.live_count = 0
+            s = d.launcher or d.parent
+            if s is p or s in dset:
+                counted += 1
+            else:
+                for a in d.sponsors():
+                    a.live_below -= 1
+            if d.launcher is not None:
+                d.launcher.launched.remove(d)
+            d.live_below = 0
+            d.state = ProcState.ZOMBIE
+            d.wait_status = SIGKILL
+            d.exit_reason = reason
+            d.ended = now
+            if d.vfork_parent is not None:
+                release_vfork(k, d)
+            files = d.files
+            if files is not None:
+                files.users -= 1
+                if files.users == 0:
+                    files.close_all()
+                if defer:
+                    ended.append(files)
+                d.files = None
+            later = None
+            if space is not None:
+                d.space = None
+                space.users -= 1
+                if dies:
+                    later = space
+                else:
+                    _release_space(d, space)
+            if defer:
+                ended.append(d.sig)  # its dispositions (65 actions) are freed later too
+                pending.append(Remains(d, later, ended))
+            d.sig = None
+            if d.timers is not None:
+                from . import timers
+
+                timers.on_exit(k, d)
+            if emit is not None:
+                emit("exit", proc=d, status=SIGKILL, reason=reason)
+        d.state = REAPED
+        procs.pop(d.pid, None)
+        parent = d.parent
+        if parent is not None:
+            try:
+                parent.children.remove(d)
+            except ValueError:
+                pass
+            parent.children_reaped.append((d.pid, d.wait_status))
+    if counted:
+        p.live_below -= counted
+        for a in p.sponsors():
+            a.live_below -= counted
+
+
+def _clear_child_tid(k: Kernel, p: Process, t: Thread) -> None:
+    """Zero t's clear-child-tid word and wake its waiters (set_tid_address)."""
+    assert p.space is not None
+    try:
+        p.space.write_u32(t.clear_child_tid, 0)
+    except SyscallError:
+        pass
+    else:
+        from ..syscalls.futex import futex_wake_addr
+
+        futex_wake_addr(k, p, t.clear_child_tid, 1 << 30)
+
+
+def _release_space(p: Process, space: AddressSpace) -> None:
+    """p's figures at exit, then its use of `space` ends."""
+    usage = p.final_usage = space.usage()
+    if usage["resident"] > p.peak_resident:
+        p.peak_resident = usage["resident"]
+    if space.users == 0:
+        space.release()
+
+
+class Remains:
+    """What a process ended by a cascade leaves for later (FramePool.pending):
+    its address space (None if it was released at once), and the threads
+    the cascade ended, whose saved contexts go then, and objects of no
+    further use kept so that freeing them costs the cascade nothing
+    (`rest`: those threads, their Block, the process's SigState and file
+    table)."""
+
+    __slots__ = ("proc", "space", "rest")
+
+    def __init__(self, proc: Process, space: AddressSpace | None, rest: list[object]) -> None:
+        self.proc = proc
+        self.space = space
+        self.rest = rest
+
+    def __call__(self) -> None:
+        p = self.proc
+        for t in self.rest:
+            if type(t) is Thread:
+                if t.tls == 0:
+                    t.tls = t.ctx.read(FS_BASE)
+                t.ctx.free()
+        self.rest = []
+        if self.space is not None:
+            _release_space(p, self.space)
 
 
 def _autoreap(p: Process) -> bool:

@@ -12,7 +12,10 @@
    (what munmap or mremap leaves behind must not show through a later
    mapping).
 7. The kernel's descriptor count is the number of entries in its file
-   tables.
+   tables.  (Address spaces of ended processes waiting in the pool's
+   reclaim queue, FramePool.pending, still hold their frames, leaves,
+   mappings and shared objects: they count as holders of 1, 8 and 9
+   until given back.)
 8. The pool's mapping count is the number of mappings in the address
    spaces.
 9. Every shared object (anonymous shared memory, a file's page cache) is
@@ -43,12 +46,22 @@ if TYPE_CHECKING:
     from .task import Process
 
 
-def frame_holders(k: Kernel) -> Counter[int]:
-    """How many holders each frame has, counted from the page tables and objects."""
+def all_spaces(k: Kernel) -> dict[int, AddressSpace]:
+    """Every address space that holds memory: the processes' and those
+    waiting in the reclaim queue (exits.Remains)."""
     spaces: dict[int, AddressSpace] = {}
     for p in k.procs.values():
         if p.space is not None:
             spaces[id(p.space)] = p.space
+    for r in k.pool.pending:
+        if r.space is not None:
+            spaces[id(r.space)] = r.space  # type: ignore[assignment]
+    return spaces
+
+
+def frame_holders(k: Kernel) -> Counter[int]:
+    """How many holders each frame has, counted from the page tables and objects."""
+    spaces = all_spaces(k)
     leaves: dict[int, list[int]] = {}
     objects: dict[int, SharedObject] = {}
     for space in spaces.values():
@@ -147,7 +160,7 @@ def violations(k: Kernel) -> list[str]:
             out.append(f"thread count: {p.name}[{p.pid}] counts {p.live_count} live threads but has {len(p.live_threads)}")
 
     # 8. Mappings.
-    spaces = {id(p.space): p.space for p in k.procs.values() if p.space is not None}
+    spaces = all_spaces(k)
     mapped = sum(len(s.maps) for s in spaces.values())
     if mapped != k.pool.mappings:
         out.append(f"mappings: the pool counts {k.pool.mappings} but the address spaces hold {mapped}")
@@ -195,7 +208,8 @@ def violations(k: Kernel) -> list[str]:
         out.append(f"descriptors: the kernel counts {k.descriptors.used} in use but its tables hold {held}")
 
     # 5. Nothing left behind.
-    if not any(p.alive for p in k.procs.values() if p is not k.init) and pool.in_use != k.boot_frames:
+    if (not any(p.alive for p in k.procs.values() if p is not k.init) and not pool.pending
+            and pool.in_use != k.boot_frames):
         out.append(f"frame accounting: every process has ended but {pool.in_use - k.boot_frames} frames are still in use")
     return out
 

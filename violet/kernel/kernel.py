@@ -44,6 +44,7 @@ AUDIT_KEPT = 10_000  # permission denials kept as events in KernelStats.audit
 MAX_UNNAMED_REPORTED = 64  # syscall numbers without a Linux name, reported and counted one by one
 MAX_TASKS = 32_768  # live threads in one kernel (about 6 KiB of host memory each, and more)
 HOST_POLL_S = 0.005  # how often host descriptors guests wait on are polled while other threads run
+RECLAIM_BATCH = 16  # ended processes whose memory is given back between two slices (FramePool.pending; about 0.5 ms)
 
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
@@ -675,8 +676,13 @@ class Kernel:
                     reads, writes = self._host_waits()
                     if reads or writes:
                         self._poll_host(reads, writes, 0)
+                if self.pool.pending:  # what ended processes left (exits.Remains), a batch between slices
+                    self.pool.reclaim(RECLAIM_BATCH)
                 t = self._pick()
                 if t is None:
+                    if self.pool.pending:  # idle: all of it
+                        self.pool.reclaim()
+                        continue
                     if not self._idle(deadline):
                         self._report_deadlock()
                         self.kill_everything("deadlock")
@@ -688,6 +694,7 @@ class Kernel:
             if timer is not None:
                 timer.cancel()
             self.save_current()
+            self.pool.reclaim()
         if self.check_invariants:
             invariants.check(self, "the run")
         status = self.result()
@@ -1108,6 +1115,7 @@ class Kernel:
         for p in list(self.procs.values()):
             if p.alive and p is not self.init:
                 exits.kill_process(self, p, SIGKILL, "kernel closed")
+        self.pool.reclaim()
 
     def __enter__(self) -> Kernel:
         return self

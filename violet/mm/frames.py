@@ -14,7 +14,8 @@ never freed.
 from __future__ import annotations
 
 from array import array
-from typing import Callable
+from collections import deque
+from typing import Callable, Protocol
 
 from ..errors import OutOfFrames
 
@@ -54,6 +55,15 @@ class Account:
         pool.owner[frame] = self
 
 
+class Remains(Protocol):
+    """What an ended process left to give back (kernel/exits.py): its
+    address space, released by calling it."""
+
+    space: object
+
+    def __call__(self) -> None: ...
+
+
 class FramePool:
     """The kernel's physical memory.
 
@@ -86,6 +96,21 @@ class FramePool:
         # The account each charged frame is charged to (Account); only
         # frames made under a memory budget are here.
         self.owner: dict[int, Account] = {}
+        # Address spaces of ended processes whose frames, leaves and
+        # mappings are given back later (kernel/exits.py): an exit cascade
+        # ends thousands of processes in one step, and what no guest can
+        # observe at once waits here.  Drained in batches between slices,
+        # fully when the kernel is idle, before run() returns, and whenever
+        # a frame is wanted and none is free (or the free count is asked).
+        self.pending: deque[Remains] = deque()
+
+    def reclaim(self, limit: int = 0) -> None:
+        """Give back what `pending` holds: everything (limit 0), or the
+        `limit` oldest."""
+        pending = self.pending
+        n = len(pending) if limit <= 0 else min(limit, len(pending))
+        for _ in range(n):
+            pending.popleft()()
 
     def alloc(self, zero: bool = True) -> int:
         """A new frame with count 1.  Raises OutOfFrames when memory is full."""
@@ -96,6 +121,9 @@ class FramePool:
         elif self._fresh < self.nframes:
             f = self._fresh
             self._fresh += 1
+        elif self.pending:
+            self.reclaim()
+            return self.alloc(zero)
         else:
             raise OutOfFrames()
         self.refs[f] = 1
@@ -142,6 +170,8 @@ class FramePool:
 
     @property
     def free(self) -> int:
+        if self.pending:
+            self.reclaim()
         return self.nframes - _FIRST_FREE - self.in_use
 
 
