@@ -43,6 +43,7 @@ MAX_PID = 4_194_304  # /proc/sys/kernel/pid_max on 64-bit Linux
 AUDIT_KEPT = 10_000  # permission denials kept as events in KernelStats.audit
 MAX_UNNAMED_REPORTED = 64  # syscall numbers without a Linux name, reported and counted one by one
 MAX_TASKS = 32_768  # live threads in one kernel (about 6 KiB of host memory each, and more)
+TIMERS_COMPACT_MIN = 4096  # timer-heap entries before stale ones are swept out (Kernel.push_timer)
 HOST_POLL_S = 0.005  # how often host descriptors guests wait on are polled while other threads run
 RECLAIM_BATCH = 16  # ended processes whose memory is given back between two slices (FramePool.pending; about 0.5 ms)
 
@@ -99,6 +100,19 @@ class _Timer:
 
     def __lt__(self, other: _Timer) -> bool:
         return self.deadline < other.deadline
+
+    def stale(self) -> bool:
+        """Nothing will happen when it comes due: an alarm re-armed or
+        disarmed since, a wait that has ended, a POSIX timer re-armed or
+        deleted (its `fire` tells)."""
+        if self.alarm is not None:
+            p = self.alarm
+            return not p.alive or p.itimer_real is None or self.generation != p.itimer_generation
+        if self.fire is not None:
+            gone = getattr(self.fire, "stale", None)
+            return bool(gone is not None and gone())
+        t = self.thread
+        return t is None or t.state is not ThreadState.BLOCKED or t.block is not self.block
 
 
 @dataclass
@@ -158,6 +172,11 @@ class Kernel:
         self._next_id = 1
         self.runq: deque[Thread] = deque()
         self._timers: list[_Timer] = []
+        # The heap is rebuilt without its stale entries once it grows past
+        # this: a guest re-arming an alarm or a timer a million times (or
+        # cutting a long sleep short as often) must not leave a million
+        # entries in host memory until their far-off deadlines.
+        self._timers_compact_at = TIMERS_COMPACT_MIN
         self.current: Thread | None = None  # the thread loaded in the CPU
         self._space: AddressSpace | None = None  # whose translations the TLB holds
         self._deferred: tuple[Syscall, tuple[int, ...]] | None = None
@@ -535,7 +554,7 @@ class Kernel:
         except ValueError:
             pass
         if blk.deadline is not None:
-            heapq.heappush(self._timers, _Timer(blk.deadline, t, blk))
+            self.push_timer(_Timer(blk.deadline, t, blk))
         for key in blk.keys:
             if isinstance(key, tuple):  # the keys wake_key is called with
                 self._waiters.setdefault(key, set()).add(t)
@@ -591,6 +610,16 @@ class Kernel:
             self.events.syscall(t, entry, args, ret, "resumed")  # type: ignore[arg-type]
         return True
 
+    def push_timer(self, entry: _Timer) -> None:
+        """Add a deadline to the timer heap, first sweeping the stale
+        entries out when there are many (see _timers_compact_at)."""
+        heap = self._timers
+        if len(heap) >= self._timers_compact_at:
+            heap[:] = [e for e in heap if not e.stale()]
+            heapq.heapify(heap)
+            self._timers_compact_at = max(TIMERS_COMPACT_MIN, 2 * len(heap))
+        heapq.heappush(heap, entry)
+
     def _fire_timers(self) -> None:
         now = time.monotonic()
         while self._timers and self._timers[0].deadline <= now:
@@ -613,7 +642,7 @@ class Kernel:
         if seconds > 0:
             deadline = time.monotonic() + seconds
             p.itimer_real = (deadline, interval)
-            heapq.heappush(self._timers, _Timer(deadline, None, None, p, p.itimer_generation))
+            self.push_timer(_Timer(deadline, None, None, p, p.itimer_generation))
         else:
             p.itimer_real = None
         return left

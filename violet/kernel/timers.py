@@ -149,7 +149,7 @@ class PosixTimer:
             from .kernel import _Timer
 
             wall = time.monotonic() + (self.expiry - self.now())
-            heapq.heappush(self.k._timers, _Timer(wall, None, None, fire=self._fire_for(self.generation)))
+            self.k.push_timer(_Timer(wall, None, None, fire=self._fire_for(self.generation)))
 
     def _fire_for(self, generation: int):  # type: ignore[no-untyped-def]
         def fire() -> None:
@@ -158,6 +158,7 @@ class PosixTimer:
 
         fire.owner = self.proc  # type: ignore[attr-defined]
         fire.timer = self  # type: ignore[attr-defined]
+        fire.stale = lambda: generation != self.generation or self.deleted  # type: ignore[attr-defined]
         return fire
 
     def _forward(self, now: float) -> int:

@@ -194,6 +194,8 @@ def sys_pread64(k: Kernel, t: Thread, fd: int, buf: int, count: int, off: int, *
     f = _files(t).get(fd)
     if not isinstance(f, HostFile):
         raise SyscallError(errno.ESPIPE)
+    if off >= 1 << 63:  # a negative offset
+        raise SyscallError(errno.EINVAL)
     data = f.pread(min(count, MAX_IO), off)
     _space(t).write(buf, data)
     return len(data)
@@ -204,6 +206,8 @@ def sys_pwrite64(k: Kernel, t: Thread, fd: int, buf: int, count: int, off: int, 
     f = _files(t).get(fd)
     if not isinstance(f, HostFile):
         raise SyscallError(errno.ESPIPE)
+    if off >= 1 << 63:  # a negative offset
+        raise SyscallError(errno.EINVAL)
     return f.pwrite(_space(t).read(buf, min(count, MAX_IO)), off)
 
 
@@ -248,7 +252,10 @@ def _job_control(k: Kernel, t: Thread, f: OpenFile, req: int, arg: int) -> int:
     (pgrp,) = struct.unpack("<i", _space(t).read(arg, 4))
     if pgrp < 0:
         raise SyscallError(errno.EINVAL)
-    if not any(q.alive and q.pgid == pgrp and q.sid == p.sid for q in k.procs.values()):
+    group = [q for q in k.procs.values() if q.alive and q.pgid == pgrp]
+    if not group:
+        raise SyscallError(errno.ESRCH)  # as tiocspgrp: no such group; one of another session is EPERM
+    if not any(q.sid == p.sid for q in group):
         raise SyscallError(errno.EPERM)
     k.terminal_pgrp = pgrp
     return 0
@@ -265,6 +272,8 @@ def sys_sendfile(k: Kernel, t: Thread, out_fd: int, in_fd: int, offp: int, count
         if not isinstance(src, HostFile):
             raise SyscallError(errno.ESPIPE)
         off = _space(t).read_u64(offp)
+        if off >= 1 << 63:  # a negative offset
+            raise SyscallError(errno.EINVAL)
         data = src.pread(count, off)
         _space(t).write_u64(offp, off + len(data))
     else:
@@ -1226,7 +1235,7 @@ def sys_fchmodat2(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, flags:
 @syscall("ftruncate", "file")
 def sys_ftruncate(k: Kernel, t: Thread, fd: int, size: int, *_: int) -> int:
     f = _files(t).get(fd)
-    if not isinstance(f, HostFile) or not f.writable:
+    if not isinstance(f, HostFile) or not f.writable or size >= 1 << 63:  # a negative off_t: EINVAL
         raise SyscallError(errno.EINVAL)
     f.truncate(size)
     return 0

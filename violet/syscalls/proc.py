@@ -12,7 +12,7 @@ from ..cpu import engine as cpu
 from ..errors import SyscallError
 from ..kernel import exits, fork, limits
 from ..kernel.perms import Right
-from ..kernel.signals import Info, SI_TKILL, SI_USER, check_signal, send_process, send_thread
+from ..kernel.signals import SIGCONT, Info, SI_TKILL, SI_USER, check_signal, send_process, send_thread
 from ..kernel.task import Block, NoReturn, ProcState
 from .table import Support, syscall
 
@@ -512,11 +512,20 @@ def sys_getsid(k: Kernel, t: Thread, pid: int, *_: int) -> int:
 # Signals to processes and threads ------------------------------------------------
 
 
-def may_signal(k: Kernel, t: Thread, target: Process) -> None:
-    """Signalling outside one's own subtree needs Right.SIGNAL.  The
-    applications a process launched are in its subtree for this (they end
-    with it and count against its budgets: Process.sponsors)."""
+def same_user(me: Process, target: Process, sig: int = 0) -> bool:
+    """Linux's kill_ok_by_cred: a user signals its own processes (root any),
+    and SIGCONT reaches any process of the sender's session."""
+    return me.user.uid in (0, target.user.uid) or (sig == SIGCONT and me.sid == target.sid)
+
+
+def may_signal(k: Kernel, t: Thread, target: Process, sig: int = 0) -> None:
+    """Another user's process is EPERM, as on Linux.  Signalling outside
+    one's own subtree needs Right.SIGNAL.  The applications a process
+    launched are in its subtree for this (they end with it and count
+    against its budgets: Process.sponsors)."""
     me = t.process
+    if not same_user(me, target, sig):
+        raise SyscallError(errno.EPERM)
     if target is me or me in target.sponsors():
         return
     k.require(t, Right.SIGNAL, f"signal process {target.pid} outside own subtree")
@@ -545,8 +554,16 @@ def sys_kill(k: Kernel, t: Thread, pid: int, sig: int, *_: int) -> int:
             targets = [p for p in k.procs.values() if p.alive and p.pgid == -pid]
         if not targets:
             raise SyscallError(errno.ESRCH)
+        # As Linux: a group or every-process kill skips other users'
+        # processes; EPERM (a group's) only when that leaves nobody.
+        mine = [p for p in targets if same_user(me, p, sig)]
+        if not mine:
+            if pid == -1:
+                return 0
+            raise SyscallError(errno.EPERM)
+        targets = mine
     for target in targets:
-        may_signal(k, t, target)
+        may_signal(k, t, target, sig)
     for target in targets:
         send_process(k, target, sig, Info(sig, SI_USER, me.pid, me.user.uid))
     return 0
@@ -571,7 +588,7 @@ def sys_tgkill(k: Kernel, t: Thread, tgid: int, tid: int, sig: int, *_: int) -> 
         raise SyscallError(errno.EINVAL)
     check_signal(sig)
     target = _thread_target(k, s32(tgid) if tgid else None, tid)
-    may_signal(k, t, target.process)
+    may_signal(k, t, target.process, sig)
     send_thread(k, target, sig, Info(sig, SI_TKILL, t.process.pid, t.process.user.uid))
     return 0
 

@@ -87,12 +87,35 @@ def sys_violet_launch(k: Kernel, t: Thread, path: int, argv: int, *_: int) -> in
     prog = os.fsdecode(space.read_cstr(path))
     args = _strings(t, argv) or [os.fsencode(prog)]
     host = k.vfs.host_path(prog, t.process.cwd)
-    from .fileio import _check_path
-
-    _check_path(k, t, Right.FS_READ, k.vfs.guest_path(host), "launch a program")  # running a file reads it, as execve
+    _check_readable(k, t, host)  # running a file reads it, as execve
     try:
         p = k.spawn([os.fsencode(k.vfs.guest_path(host))] + args[1:], env=t.process.envp, kind=Kind.APPLICATION,
                     user=t.process.user, perms=t.process.perms, cwd=t.process.cwd, launcher=t.process)
     except LoadError as e:
         raise SyscallError(e.errno, e.reason) from None
     return p.pid
+
+
+def _check_readable(k: Kernel, t: Thread, host: str) -> None:
+    """fs.read at the program's resolved path and at each #! interpreter's
+    (Kernel.spawn follows up to 4), as execve checks them (fileio._image_for)."""
+    import stat
+
+    from .fileio import _check_path
+
+    for _ in range(5):
+        _check_path(k, t, Right.FS_READ, k.vfs.guest_path(host), "launch a program")
+        try:
+            if not stat.S_ISREG(os.stat(host).st_mode):  # spawn says why; a FIFO's open would block
+                return
+            with open(host, "rb") as f:
+                head = f.read(256)
+        except OSError:
+            return
+        interp = head[2:].split(b"\n", 1)[0].strip().partition(b" ")[0] if head.startswith(b"#!") else b""
+        if not interp:
+            return
+        try:
+            host = k.vfs.find_program(os.fsdecode(interp), "/")[0]
+        except LoadError:
+            return
