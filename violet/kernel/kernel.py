@@ -108,8 +108,9 @@ class _Timer:
         if self.alarm is not None:
             p = self.alarm
             return not p.alive or p.itimer_real is None or self.generation != p.itimer_generation
-        if self.fire is not None:
-            gone = getattr(self.fire, "stale", None)
+        fire = getattr(self, "fire", None)  # (the field comes with kernel/timers.py)
+        if fire is not None:
+            gone = getattr(fire, "stale", None)
             return bool(gone is not None and gone())
         t = self.thread
         return t is None or t.state is not ThreadState.BLOCKED or t.block is not self.block
