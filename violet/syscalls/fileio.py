@@ -1395,6 +1395,7 @@ def replace_image(k: Kernel, t: Thread, image, guest: str, exe: str, argv: list[
             exits.terminate_thread(k, other, f"execve by thread {t.tid}")
     t.creator = None
     t.created = []
+    t.name = ""  # comm is the new program's name again (/proc/PID/comm)
     p.main = t
 
     # The caller is the new image's main thread and, as in Linux's
