@@ -18,6 +18,7 @@
  *                  a child (SA_RESTART off: EINTR each time)
  *   probe          fork a child that exits at once, and wait for it (the
  *                  test looks at the kernel when the child ends)
+ *   readlink P     print readlink(P)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -131,6 +132,16 @@ int main(int argc, char **argv) {
                 timer_settime(tm, 0, &its, 0);
             timer_delete(tm);
             printf("timers: %ld\n", n);
+            i++;
+        } else if (!strcmp(op, "readlink")) {
+            char buf[4096];
+            ssize_t n = readlink(a, buf, sizeof buf - 1);
+            if (n < 0) {
+                rep("readlink", -1);
+            } else {
+                buf[n] = 0;
+                printf("readlink %s: %s\n", a, buf);
+            }
             i++;
         } else if (!strcmp(op, "probe")) {
             pid_t c = fork();
