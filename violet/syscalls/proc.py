@@ -12,7 +12,7 @@ from ..cpu import engine as cpu
 from ..errors import SyscallError
 from ..kernel import exits, fork, limits
 from ..kernel.perms import Right
-from ..kernel.signals import SIGCONT, Info, SI_TKILL, SI_USER, check_signal, send_process, send_thread
+from ..kernel.signals import SI_TKILL, SI_USER, SIGCONT, Info, check_signal, send_process, send_thread
 from ..kernel.task import Block, NoReturn, ProcState
 from .table import Support, syscall
 
