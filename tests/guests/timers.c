@@ -133,18 +133,19 @@ static void signal_timers(void) {
     printf("periodic: 5 signals by sigwaitinfo with SI_TIMER and the value: %d, in 50 ms or more: %s\n", good,
            yn(mono() - t0 >= 0.0399));
 
-    /* Overruns: 2 ms interval, signal blocked for 100 ms. */
+    /* Overruns: 2 ms interval, signal blocked for 200 ms. */
     it = spec(0.002, 0.002);
     timer_settime(t, 0, &it, NULL);
-    struct timespec nap = {0, 100000000};
+    struct timespec nap = {0, 200000000};
     nanosleep(&nap, NULL);
     siginfo_t si;
     sigwaitinfo(&set, &si);
     int ov = timer_getoverrun(t);
-    printf("overrun after 100 ms blocked: many (>= 20): %s, timer_getoverrun agrees with si_overrun: %s\n",
-           yn(si.si_overrun >= 20), yn(ov == si.si_overrun));
+    printf("overrun after 200 ms blocked: many (>= 60): %s, timer_getoverrun agrees with si_overrun: %s\n",
+           yn(si.si_overrun >= 60), yn(ov == si.si_overrun));
     sigwaitinfo(&set, &si);
-    printf("next signal: overrun small (< 5): %s\n", yn(si.si_overrun < 5));
+    /* (a loaded host delays each delivery by some intervals, natively too) */
+    printf("next signal: overrun small (< 30): %s\n", yn(si.si_overrun < 30));
 
     /* Disarm: the old value comes back, nothing more arrives. */
     struct itimerspec off = spec(0, 0), old;
