@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import operator
 import os
 import select
 import socket
@@ -21,6 +22,7 @@ import stat
 import struct
 import termios
 import weakref
+from collections import Counter
 from typing import IO
 
 from ..errors import SyscallError
@@ -38,6 +40,7 @@ TTY_SETS = {TCSETS: TERMIOS_SIZE, TCSETSW: TERMIOS_SIZE, TCSETSF: TERMIOS_SIZE, 
 TTY_GETS = {TCGETS: TERMIOS_SIZE, TIOCGWINSZ: WINSIZE_SIZE, FIONREAD: 4}
 TTY_VALUES = (TCSBRK, TCXONC, TCFLSH)  # the argument is a number, not a pointer
 MAX_FDS = 1024
+_first = operator.itemgetter(0)  # the file of a descriptor table's entry (file, cloexec)
 
 
 class WouldBlock(Exception):
@@ -407,3 +410,26 @@ class FdTable:
                 locks.closed(self, f)
             if f.refs == 0:
                 f.close()
+
+
+def close_tables(tables: list[FdTable]) -> None:
+    """close_all of many tables at once (the victims of an exit cascade, in
+    one kernel step): each open file loses all the references the tables
+    held in one step, and those left with none close, in the order they
+    were first met.  Tables with record locks about close one by one."""
+    held: list[OpenFile] = []
+    for tbl in tables:
+        fds = tbl.fds
+        if not fds:
+            continue
+        if tbl.count.locks is not None:
+            tbl.close_all()
+            continue
+        tbl.fds = {}
+        tbl._used_below = 0
+        tbl.count.used -= len(fds)
+        held.extend(map(_first, fds.values()))
+    for f, n in Counter(held).items():
+        f.refs -= n
+        if f.refs == 0:
+            f.close()

@@ -17,11 +17,14 @@ and the run loop moves on).
 
 from __future__ import annotations
 
+import operator
 import time
 from typing import TYPE_CHECKING
 
 from ..cpu.engine import FS_BASE
 from ..errors import SyscallError
+from ..fs.files import FdTable, close_tables
+from ..mm.frames import RECLAIM_UNIT
 from . import limits
 from .signals import (
     CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIG_IGN, SIGCHLD,
@@ -131,18 +134,30 @@ def _end_doomed(k: Kernel, p: Process, doomed: list[Process]) -> None:
     process and the threads' saved contexts, goes on the pool's reclaim
     queue (Remains, FramePool.pending); the memory figures of --stats are
     taken there, before the release, in the same order as an immediate
-    release would take them.
+    release would take them.  Under a memory budget (its charges must go
+    at once) each victim is torn down completely, one after the other.
     """
     reason = f"cascade: ancestor {p.pid} exited"
+    if k.pool.owner:
+        for d in doomed:
+            if d.alive:
+                d.killed_by = p.pid
+                _teardown(k, d, SIGKILL, reason)
+            _reap(k, d)
+        return
     now = time.monotonic()
     pid = p.pid
     threads = k.threads
-    pool = k.pool
-    pending = pool.pending
-    defer = not pool.owner  # a memory budget's charges go at once (frames.Account)
     emit = k.events.emit if k.events.active else None
     procs = k.procs
+    current = k.current
     dset = set(doomed)
+    # Nothing is allocated per victim (a cascade that leaves objects behind
+    # would set off the collector's full pass over the whole kernel): what
+    # is kept for later goes into the lists of one Remains.
+    later = Remains()
+    ended, victims, spaces, rest = later.threads, later.procs, later.space_list, later.rest
+    tables: list[FdTable] = []  # the victims' descriptor tables nobody else uses
     counted = 0  # live victims whose sponsors' chain passes through p
     TERMINATED, LIVE, REAPED = ThreadState.TERMINATED, ProcState.LIVE, ProcState.REAPED
     for d in doomed:
@@ -153,52 +168,40 @@ def _end_doomed(k: Kernel, p: Process, doomed: list[Process]) -> None:
             # no shared object.  Its pages are then seen by nobody, and no
             # thread outside d waits on a futex in them: no clear-child-tid
             # word needs clearing, and the space can be given back later.
-            dies = defer and space is not None and space.users == 1
-            if dies:
-                for m in space.maps:
-                    if m.obj is not None:
-                        dies = False
-                        break
-            ended = []
+            dies = space is not None and space.users == 1 and not any(map(_OBJ, space.maps))
             for t in d.threads:
                 if t.state is TERMINATED:
                     continue
-                if k.current is t:
+                if t is current:
                     t.tls = k.get_reg(t, FS_BASE)
-                    k.current = None
+                    k.current = current = None
                 t.state = TERMINATED
                 t.ended = now
                 t.end_reason = reason
                 if t.block is not None:
-                    if defer:
-                        ended.append(t.block)  # freed with the rest (a Block holds its frames)
+                    rest.append(t.block)  # freed later: a Block holds its frames
                     t.block = None
                 threads.pop(t.tid, None)
                 if t.robust_list:
                     from ..syscalls.futex import walk_robust_list
 
                     walk_robust_list(k, t)
-                if t.clear_child_tid and space is not None and not dies:
+                if t.clear_child_tid and not dies and space is not None:
                     _clear_child_tid(k, d, t)
-                if defer:
-                    ended.append(t)
-                else:
-                    if t.tls == 0:
-                        t.tls = t.ctx.read(FS_BASE)
-                    t.ctx.free()
+                ended.append(t)
                 if emit is not None:
                     emit("thread_exit", thread=t, reason=reason)
             d.live_count = 0
-            s = d.launcher or d.parent
+            d.live_below = 0
+            launcher = d.launcher
+            if launcher is not None:
+                launcher.launched.remove(d)
+            s = launcher or d.parent
             if s is p or s in dset:
                 counted += 1
             else:
                 for a in d.sponsors():
                     a.live_below -= 1
-            if d.launcher is not None:
-                d.launcher.launched.remove(d)
-            d.live_below = 0
-            d.state = ProcState.ZOMBIE
             d.wait_status = SIGKILL
             d.exit_reason = reason
             d.ended = now
@@ -208,21 +211,17 @@ def _end_doomed(k: Kernel, p: Process, doomed: list[Process]) -> None:
             if files is not None:
                 files.users -= 1
                 if files.users == 0:
-                    files.close_all()
-                if defer:
-                    ended.append(files)
+                    tables.append(files)
                 d.files = None
-            later = None
             if space is not None:
                 d.space = None
                 space.users -= 1
                 if dies:
-                    later = space
+                    victims.append(d)
+                    spaces.append(space)
                 else:
                     _release_space(d, space)
-            if defer:
-                ended.append(d.sig)  # its dispositions (65 actions) are freed later too
-                pending.append(Remains(d, later, ended))
+            rest.append(d.sig)  # freed later: its dispositions are 65 objects
             d.sig = None
             if d.timers is not None:
                 from . import timers
@@ -232,17 +231,25 @@ def _end_doomed(k: Kernel, p: Process, doomed: list[Process]) -> None:
                 emit("exit", proc=d, status=SIGKILL, reason=reason)
         d.state = REAPED
         procs.pop(d.pid, None)
+        if d.children:
+            d.children.clear()  # reaped already, all of them (leaves first)
         parent = d.parent
-        if parent is not None:
+        if parent is not None and parent not in dset:
             try:
                 parent.children.remove(d)
             except ValueError:
                 pass
             parent.children_reaped.append((d.pid, d.wait_status))
+    close_tables(tables)  # every descriptor at once: readers see EOF, locks go
+    rest.append(tables)  # the tables themselves are freed later
+    k.pool.pending.append(later)
     if counted:
         p.live_below -= counted
         for a in p.sponsors():
             a.live_below -= counted
+
+
+_OBJ = operator.attrgetter("obj")  # a mapping's shared object (None for a private mapping)
 
 
 def _clear_child_tid(k: Kernel, p: Process, t: Thread) -> None:
@@ -268,30 +275,52 @@ def _release_space(p: Process, space: AddressSpace) -> None:
 
 
 class Remains:
-    """What a process ended by a cascade leaves for later (FramePool.pending):
-    its address space (None if it was released at once), and the threads
-    the cascade ended, whose saved contexts go then, and objects of no
-    further use kept so that freeing them costs the cascade nothing
-    (`rest`: those threads, their Block, the process's SigState and file
-    table)."""
+    """What a cascade's victims left for later (FramePool.pending), given
+    back a part at a time: first the saved contexts of the `threads` it
+    ended (their FS base read first), then each address space of
+    `space_list` (the process of `procs` at the same place gets its memory
+    figures just before), then the objects of `rest` (SigStates, Blocks,
+    descriptor tables), kept so that freeing them cost the cascade
+    nothing."""
 
-    __slots__ = ("proc", "space", "rest")
+    __slots__ = ("threads", "procs", "space_list", "rest", "_ctx_at", "_at", "done")
 
-    def __init__(self, proc: Process, space: AddressSpace | None, rest: list[object]) -> None:
-        self.proc = proc
-        self.space = space
-        self.rest = rest
+    def __init__(self) -> None:
+        self.threads: list[Thread] = []
+        self.procs: list[Process] = []
+        self.space_list: list[AddressSpace] = []
+        self.rest: list[object] = []
+        self._ctx_at = 0
+        self._at = 0
+        self.done = False
 
-    def __call__(self) -> None:
-        p = self.proc
-        for t in self.rest:
-            if type(t) is Thread:
-                if t.tls == 0:
-                    t.tls = t.ctx.read(FS_BASE)
-                t.ctx.free()
-        self.rest = []
-        if self.space is not None:
-            _release_space(p, self.space)
+    def spaces(self) -> list[AddressSpace]:
+        return self.space_list[self._at:]
+
+    def give_back(self, budget: int | None) -> int | None:
+        threads, spaces = self.threads, self.space_list
+        n = len(threads)
+        while self._ctx_at < n and (budget is None or budget > 0):
+            t = threads[self._ctx_at]
+            self._ctx_at += 1
+            if t.tls == 0:
+                t.tls = t.ctx.read(FS_BASE)
+            t.ctx.free()
+            if budget is not None:
+                budget -= 1
+        n = len(spaces)
+        while self._at < n and (budget is None or budget > 0):
+            i = self._at
+            self._at += 1
+            _release_space(self.procs[i], spaces[i])
+            if budget is not None:
+                budget -= RECLAIM_UNIT
+        if self._at == len(spaces) and self._ctx_at == len(threads):
+            self.rest.clear()
+            self.threads, self.procs, self.space_list = [], [], []
+            self._ctx_at = self._at = 0
+            self.done = True
+        return budget
 
 
 def _autoreap(p: Process) -> bool:

@@ -54,8 +54,8 @@ def all_spaces(k: Kernel) -> dict[int, AddressSpace]:
         if p.space is not None:
             spaces[id(p.space)] = p.space
     for r in k.pool.pending:
-        if r.space is not None:
-            spaces[id(r.space)] = r.space  # type: ignore[assignment]
+        for s in r.spaces():
+            spaces[id(s)] = s
     return spaces
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from ..errors import OutOfFrames
 
@@ -56,12 +56,23 @@ class Account:
 
 
 class Remains(Protocol):
-    """What an ended process left to give back (kernel/exits.py): its
-    address space, released by calling it."""
+    """What ended processes left to give back (kernel/exits.py): address
+    spaces and other things, released a part at a time."""
 
-    space: object
+    done: bool
 
-    def __call__(self) -> None: ...
+    def spaces(self) -> list[Any]:
+        """The address spaces not given back yet (they still hold frames)."""
+        ...
+
+    def give_back(self, budget: int | None) -> int | None:
+        """Release parts for up to `budget` (None: all): an address space
+        costs RECLAIM_UNIT, a lesser part (a saved context) 1.  Returns the
+        budget left; sets `done` when nothing is left."""
+        ...
+
+
+RECLAIM_UNIT = 16  # an address space costs about as much to release as 16 saved contexts
 
 
 class FramePool:
@@ -105,12 +116,17 @@ class FramePool:
         self.pending: deque[Remains] = deque()
 
     def reclaim(self, limit: int = 0) -> None:
-        """Give back what `pending` holds: everything (limit 0), or the
-        `limit` oldest."""
+        """Give back what `pending` holds: everything (limit 0), or about
+        `limit` address spaces' worth."""
         pending = self.pending
-        n = len(pending) if limit <= 0 else min(limit, len(pending))
-        for _ in range(n):
-            pending.popleft()()
+        budget = None if limit <= 0 else limit * RECLAIM_UNIT
+        while pending:
+            e = pending[0]
+            budget = e.give_back(budget)
+            if e.done:
+                pending.popleft()
+            if budget is not None and budget <= 0:
+                return
 
     def alloc(self, zero: bool = True) -> int:
         """A new frame with count 1.  Raises OutOfFrames when memory is full."""
