@@ -19,6 +19,16 @@ def test_a_handler_starts_with_the_direction_and_trap_flags_clear(guest, violet,
     assert got.status == 0
 
 
+def test_sa_resethand_runs_the_handler_once_and_dispositions_stay_per_process_after_fork(guest, violet) -> None:
+    """SA_RESETHAND made the handler's address 0 before the frame was
+    built (the delivery reset the disposition it then jumped through); a
+    forked child shares nothing with its parent's dispositions."""
+    got = same_as_native(guest("sig_flags"), violet, ["resethand"])
+    assert got.out == ("resethand: 1 run(s), then SIG_DFL; the child still has the handler; "
+                       "parent's SIGUSR1 SIG_DFL\n")
+    assert got.status == 128 + 12
+
+
 def test_sigsuspend_takes_a_signal_pending_before_it_and_restores_the_mask(guest, violet) -> None:
     """A shell blocks SIGCHLD, sees its jobs still running, then suspends
     with SIGCHLD unblocked: a SIGCHLD that came in between must end the

@@ -5,11 +5,16 @@
  *   df: SIGUSR1 arrives while DF is set (std); the handler reads EFLAGS;
  *   tf: the trap flag is set; SIGTRAP's handler runs once (not trapping
  *       itself) and clears TF in the saved context, and the program goes on.
+ *   resethand: SA_RESETHAND: the handler runs for the first SIGUSR2, and
+ *       the disposition is then the default (the second SIGUSR2 kills);
+ *       a forked child keeps its own dispositions when the parent changes
+ *       its own, and the other way round.
  */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -36,7 +41,52 @@ static void on_trap(int sig, siginfo_t *info, void *ctx) {
     ((ucontext_t *)ctx)->uc_mcontext.gregs[REG_EFL] &= ~0x100UL;
 }
 
+static volatile int usr2s;
+
+static void on_usr2(int sig) {
+    (void)sig;
+    usr2s++;
+}
+
+static int resethand(void) {
+    struct sigaction sa, now;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr2;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGUSR2, &sa, NULL);
+    int gate[2], back[2];
+    if (pipe(gate) || pipe(back))
+        return 3;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c;
+        read(gate[0], &c, 1);             /* the parent has changed its SIGUSR2 */
+        sigaction(SIGUSR2, NULL, &now);
+        c = now.sa_handler == on_usr2 ? 'h' : 'd';
+        signal(SIGUSR1, SIG_IGN);         /* the child's own change */
+        write(back[1], &c, 1);
+        _exit(0);
+    }
+    raise(SIGUSR2);                       /* the handler, then the default */
+    sigaction(SIGUSR2, NULL, &now);
+    write(gate[1], "g", 1);
+    char c = '?';
+    read(back[0], &c, 1);
+    int st;
+    waitpid(pid, &st, 0);
+    struct sigaction u1;
+    sigaction(SIGUSR1, NULL, &u1);
+    printf("resethand: %d run(s), then %s; the child still has %s; parent's SIGUSR1 %s\n", usr2s,
+           now.sa_handler == SIG_DFL ? "SIG_DFL" : "not SIG_DFL", c == 'h' ? "the handler" : "something else",
+           u1.sa_handler == SIG_DFL ? "SIG_DFL" : "changed");
+    fflush(stdout);
+    raise(SIGUSR2);                       /* the default action: the process ends */
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "resethand"))
+        return resethand();
     if (argc > 1 && !strcmp(argv[1], "tf")) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);

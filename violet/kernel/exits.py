@@ -27,8 +27,19 @@ from ..fs.files import FdTable, close_tables
 from ..mm.frames import RECLAIM_UNIT
 from . import limits
 from .signals import (
-    CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SA_NOCLDSTOP, SA_NOCLDWAIT, SIG_IGN, SIGCHLD,
-    SIGCONT, SIGKILL, Info, send_process,
+    CLD_CONTINUED,
+    CLD_DUMPED,
+    CLD_EXITED,
+    CLD_KILLED,
+    CLD_STOPPED,
+    SA_NOCLDSTOP,
+    SA_NOCLDWAIT,
+    SIG_IGN,
+    SIGCHLD,
+    SIGCONT,
+    SIGKILL,
+    Info,
+    send_process,
 )
 from .task import ProcState, Thread, ThreadState
 
@@ -50,8 +61,10 @@ def thread_subtree(t: Thread) -> list[Thread]:
     return out[::-1]
 
 
-def terminate_thread(k: Kernel, t: Thread, reason: str) -> None:
-    """End one thread now.  Its clear-child-tid word is zeroed and woken."""
+def terminate_thread(k: Kernel, t: Thread, reason: str, unseen: bool = False) -> None:
+    """End one thread now.  Its clear-child-tid word is zeroed and woken,
+    unless `unseen`: its whole process ends and nobody else sees its
+    memory (_space_dies)."""
     if not t.alive:
         return
     t.tls = k.get_reg(t, FS_BASE)
@@ -68,7 +81,7 @@ def terminate_thread(k: Kernel, t: Thread, reason: str) -> None:
         from ..syscalls.futex import walk_robust_list
 
         walk_robust_list(k, t)
-    if t.clear_child_tid and p.space is not None:
+    if t.clear_child_tid and p.space is not None and not unseen:
         try:
             p.space.write_u32(t.clear_child_tid, 0)
         except SyscallError:
@@ -168,7 +181,7 @@ def _end_doomed(k: Kernel, p: Process, doomed: list[Process]) -> None:
             # no shared object.  Its pages are then seen by nobody, and no
             # thread outside d waits on a futex in them: no clear-child-tid
             # word needs clearing, and the space can be given back later.
-            dies = space is not None and space.users == 1 and not any(map(_OBJ, space.maps))
+            dies = _space_dies(space)
             for t in d.threads:
                 if t.state is TERMINATED:
                     continue
@@ -268,8 +281,7 @@ def _clear_child_tid(k: Kernel, p: Process, t: Thread) -> None:
 def _release_space(p: Process, space: AddressSpace) -> None:
     """p's figures at exit, then its use of `space` ends."""
     usage = p.final_usage = space.usage()
-    if usage["resident"] > p.peak_resident:
-        p.peak_resident = usage["resident"]
+    p.peak_resident = max(p.peak_resident, usage["resident"])
     if space.users == 0:
         space.release()
 
@@ -283,7 +295,7 @@ class Remains:
     descriptor tables), kept so that freeing them cost the cascade
     nothing."""
 
-    __slots__ = ("threads", "procs", "space_list", "rest", "_ctx_at", "_at", "done")
+    __slots__ = ("_at", "_ctx_at", "done", "procs", "rest", "space_list", "threads")
 
     def __init__(self) -> None:
         self.threads: list[Thread] = []
@@ -335,9 +347,16 @@ def _autoreap(p: Process) -> bool:
     return act.handler == SIG_IGN or bool(act.flags & SA_NOCLDWAIT)
 
 
+def _space_dies(space: AddressSpace | None) -> bool:
+    """Does nobody but its one process see this space's memory (no other
+    user, no shared object mapped)?"""
+    return space is not None and space.users == 1 and not any(map(_OBJ, space.maps))
+
+
 def _teardown(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
+    unseen = _space_dies(p.space)
     for t in list(p.threads):
-        terminate_thread(k, t, reason)
+        terminate_thread(k, t, reason, unseen)
     if p.state is ProcState.LIVE:
         for a in p.sponsors():
             a.live_below -= 1

@@ -122,6 +122,9 @@ def bit(sig: int) -> int:
 
 @dataclass
 class Action:
+    """One disposition.  Never changed in place (replaced in
+    SigState.actions): a forked SigState shares its parent's."""
+
     handler: int = SIG_DFL
     flags: int = 0
     restorer: int = 0
@@ -169,12 +172,13 @@ class SigState:
     infos: dict[int, Info] = field(default_factory=dict)
 
     def fork(self) -> SigState:
-        return SigState([Action(a.handler, a.flags, a.restorer, a.mask) for a in self.actions])
+        return SigState(list(self.actions))  # the Actions are shared: nobody changes one in place
 
     def reset_for_exec(self) -> None:
-        for a in self.actions:
-            if a.handler != SIG_IGN:
-                a.handler, a.flags, a.restorer, a.mask = SIG_DFL, 0, 0, 0
+        actions = self.actions
+        for i, a in enumerate(actions):
+            if a.handler != SIG_IGN and (a.handler != SIG_DFL or a.flags or a.restorer or a.mask):
+                actions[i] = Action()
 
 
 def check_signal(sig: int, allow_zero: bool = True) -> None:
@@ -603,8 +607,9 @@ def setup_frame(k: Kernel, t: Thread, sig: int, act: Action, info: Info) -> None
         t.sigmask |= bit(sig)
     t.sigmask |= act.mask
     t.sigmask &= ~UNBLOCKABLE
-    if act.flags & SA_RESETHAND:
-        act.handler, act.flags = SIG_DFL, act.flags & ~SA_SIGINFO
+    if act.flags & SA_RESETHAND:  # a new Action: `act` (its handler runs now) may be shared
+        assert p.sig is not None
+        p.sig.actions[sig] = Action(SIG_DFL, act.flags & ~SA_SIGINFO, act.restorer, act.mask)
     # The handler starts with the direction, trap and resume flags clear
     # (the ABI's DF = 0; a trap flag left set would single-step the handler).
     eflags = regs[17] & ~(_EFLAGS_DF | _EFLAGS_TF | _EFLAGS_RF)

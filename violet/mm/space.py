@@ -39,6 +39,7 @@ import errno
 from bisect import bisect_right
 from dataclasses import dataclass
 from enum import IntFlag
+from operator import countOf
 from typing import Iterator
 
 from ..errors import SyscallError
@@ -827,8 +828,8 @@ class AddressSpace:
             resident += leaf.present
             if leaf.refs > 1:
                 shared += leaf.present  # a shared leaf: every page in it is shared
-            elif leaf.present:
-                shared += sum(refs[f] > 1 for f in filter(None, leaf.ptes))
+            elif leaf.present:  # the frames held elsewhere too; counted in C (every exit asks)
+                shared += leaf.present - countOf(map(refs.__getitem__, filter(None, leaf.ptes)), 1)
         mapped = sum(m.length for m in self.maps) >> PAGE_SHIFT
         return {
             "mapped": mapped,
