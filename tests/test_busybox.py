@@ -187,3 +187,14 @@ env | grep -c '^PATH='
 """)
     assert got.status == 0
     assert got.out.splitlines()[0] == "108894" and "20000" in got.out
+
+
+def test_cat_from_a_pipe_that_fills_late(busybox: Path, violet, bbenv, tmp_path: Path) -> None:
+    """busybox cat tries sendfile first: from a pipe Linux says EINVAL and
+    cat falls back to read and write."""
+    got = _script(busybox, violet, bbenv, tmp_path, r"""
+{ sleep 0.1; echo late; } | cat
+ls / | cat | wc -l > count
+test "$(cat count)" -gt 3 && echo listed
+""")
+    assert got.out == "late\nlisted\n"

@@ -29,3 +29,16 @@ def test_statx_renameat2_fchmodat(guest, violet, tmp_path: Path) -> None:
     assert "noreplace onto existing: -17\n" in got.out  # EEXIST
     assert "same as stat: ino 1, nlink 1, mtime 1, dev 1\n" in got.out
     assert not (tmp_path / "violet" / "c").exists()
+
+
+def test_sendfile_reads_files_and_refuses_pipes(guest, violet, tmp_path: Path) -> None:
+    """A pipe as sendfile's input is EINVAL at once, as on Linux (it was
+    read, and a read that had to wait crashed the kernel when it resumed:
+    `busybox ls | busybox cat`)."""
+    (tmp_path / "native").mkdir()
+    (tmp_path / "violet").mkdir()
+    ref = run_native(guest("sendfile_kinds"), [str(tmp_path / "native")])
+    got = violet(guest("sendfile_kinds"), [str(tmp_path / "violet")])
+    assert ref.status == 0 and got.status == 0, got.report
+    assert got.out == ref.out, got.report
+    assert got.out.startswith("from a pipe: -1 EINVAL\nfrom a file: 5 23456, offset now 7\n")

@@ -267,6 +267,12 @@ def sys_sendfile(k: Kernel, t: Thread, out_fd: int, in_fd: int, offp: int, count
     src, dst = files.get(in_fd), files.get(out_fd)
     if not src.readable or not dst.writable:
         raise SyscallError(errno.EBADF)
+    # Linux reads a sendfile's input through its splice_read, which regular
+    # files and block devices have and pipes, FIFOs and terminals do not:
+    # EINVAL for those (busybox cat then copies with read and write).
+    s = src.stat()
+    if s is None or not (st.S_ISREG(s.st_mode) or st.S_ISBLK(s.st_mode)):
+        raise SyscallError(errno.EINVAL)
     count = min(count, 1 << 20)
     if offp:
         if not isinstance(src, HostFile):
