@@ -235,3 +235,8 @@ def test_a_path_out_through_proc_keeps_the_file_rights(busybox: Path, tmp_path: 
     assert got.stderr.decode().count("Permission denied") == 3
     assert sorted(p.name for p in root.iterdir()) == ["bin", "kept", "out"]
     assert (root / "kept").read_text() == "kept\n"
+
+
+def test_comm_is_inherited_by_fork_and_threads(guest, violet) -> None:
+    got = same_as_native(guest("comm_inherit"), violet)
+    assert got.out == "parent: renamed-one\nthread: renamed-one\nchild: renamed-one\nafter exec: comm_inherit\n"

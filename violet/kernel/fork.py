@@ -162,7 +162,7 @@ def _new_process(k: Kernel, t: Thread, f: CloneFlag, stack: int, ptid: int, ctid
     child.sig = parent.sig if f & CloneFlag.SIGHAND else parent.sig.fork()
     child.exit_signal = int(f & CloneFlag.CSIGNAL)
     ct = k.new_thread(child, None)
-    ct.priority, ct.sigmask, ct.altstack = t.priority, t.sigmask, t.altstack
+    ct.priority, ct.sigmask, ct.altstack, ct.name = t.priority, t.sigmask, t.altstack, t.name
     child.main = ct
     _copy_registers(k, t, ct, stack, f, tls)
     try:

@@ -289,6 +289,7 @@ class Kernel:
             creator.created.append(t)
             t.priority = creator.priority
             t.sigmask = creator.sigmask
+            t.name = creator.name  # comm (PR_SET_NAME) is inherited, as on Linux
         p.threads.append(t)
         p.threads_created += 1
         p.live_count += 1
