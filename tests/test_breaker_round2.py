@@ -107,8 +107,6 @@ def test_rearmed_alarms_and_timers_leave_no_pile_of_deadlines(guest) -> None:
 # ongoing work); each test fails now and must pass once it is closed.
 
 
-@pytest.mark.xfail(strict=True, reason="a guest's fd links show host paths outside --root (procfs.file_link_text "
-                                       "gives a host stream's host path as it is)")
 def test_fd_links_under_a_root_show_no_host_path(guest, tmp_path: Path) -> None:
     """violet run --root R prog > /some/host/dir/out: the guest reads
     /proc/self/fd/1 and learns /some/host/dir/out, a path of the host outside
@@ -127,8 +125,6 @@ def test_fd_links_under_a_root_show_no_host_path(guest, tmp_path: Path) -> None:
     assert "host-only-dir" not in text and str(tmp_path) not in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="Ctrl-C/Ctrl-\\ go only to the guest's terminal foreground group; a guest "
-                                       "that makes it an empty group cannot be stopped from the terminal")
 def test_ctrl_c_ends_a_guest_whose_foreground_group_is_empty(guest) -> None:
     violet = [sys.executable, "-m", "violet", "run"]
     for key, value in BASE_ENV.items():

@@ -142,3 +142,12 @@ def test_an_interactive_shell_survives_ctrl_c_that_ends_its_command(busybox: Pat
     assert native_status == 5 and "status=131" in native, native
     assert status == 5, got
     assert "status=131" in got, got
+
+
+def test_after_setsid_the_terminal_is_not_the_controlling_one(guest) -> None:
+    prog = guest("tty_setsid")
+    native, native_status = _on_pty([str(prog)], [])
+    got, status = _on_pty(_violet(prog), [])
+    assert native_status == 0 and status == 0, got
+    assert _reported(got) == _reported(native), (got, native)
+    assert "after setsid: tcgetpgrp -1 ENOTTY, tcsetpgrp -1 ENOTTY" in got

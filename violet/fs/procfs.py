@@ -375,9 +375,13 @@ def file_link_text(k: Kernel, f: OpenFile) -> str:
         except OSError:
             return f"anon_inode:[{f.name}]"
         root = k.vfs.root
-        if text.startswith("/") and root != "/" and (text == root or text.startswith(root + "/")):
+        if not text.startswith("/") or root == "/":
+            return text  # pipe:[N], socket:[N], or a path of the guest's own root
+        if text == root or text.startswith(root + "/"):
             return k.vfs.guest_path(text)
-        return text
+        # A host file outside the root (a redirected stdout, say): its host
+        # path is not the guest's to learn.
+        return f"host:[{f.name}]"
     if f.name.startswith(("pipe:", "socket:", "anon_inode:")):
         return f.name
     return f"anon_inode:[{f.kind}]"

@@ -1069,6 +1069,12 @@ class Kernel:
         self.cpu.stop()
         self.poke()
 
+    def terminal_session(self) -> int | None:
+        """The session the terminal belongs to: that of the application
+        `spawn` started (None once it has ended)."""
+        first = next((p for p in self._spawned if p.alive), None)
+        return first.sid if first is not None else None
+
     def foreground_pgrp(self) -> int | None:
         """The terminal's foreground group: the one a guest set with
         tcsetpgrp, else the group of the application `spawn` started."""
@@ -1081,9 +1087,15 @@ class Kernel:
         from .signals import SI_KERNEL, Info, send_process
 
         fg = self.foreground_pgrp()
-        for p in list(self.procs.values()):
-            if p.alive and p.pgid == fg:
-                send_process(self, p, signo, Info(signo, SI_KERNEL))
+        group = [p for p in self.procs.values() if p.alive and p.pgid == fg]
+        if not group:
+            # Nobody would get it (a guest made an empty group the terminal's
+            # foreground): the key ends the run, as without a terminal, so
+            # that a guest cannot make itself unstoppable from its terminal.
+            self.interrupted = signo
+            return
+        for p in group:
+            send_process(self, p, signo, Info(signo, SI_KERNEL))
 
     def request_view(self) -> None:
         """From any host thread: call `on_view(kernel)` between two slices

@@ -242,6 +242,8 @@ def _job_control(k: Kernel, t: Thread, f: OpenFile, req: int, arg: int) -> int:
     if not getattr(f, "is_tty", False):
         raise SyscallError(errno.ENOTTY)
     p = t.process
+    if p.sid != k.terminal_session():
+        raise SyscallError(errno.ENOTTY)  # not the caller's controlling terminal (it called setsid)
     if req == files_mod.TIOCGSID:
         _space(t).write(arg, struct.pack("<i", p.sid))
         return 0
