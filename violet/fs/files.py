@@ -425,10 +425,10 @@ def close_tables(tables: list[FdTable]) -> None:
         if tbl.count.locks is not None:
             tbl.close_all()
             continue
-        tbl.fds = {}
         tbl._used_below = 0
         tbl.count.used -= len(fds)
         held.extend(map(_first, fds.values()))
+        fds.clear()
     for f, n in Counter(held).items():
         f.refs -= n
         if f.refs == 0:

@@ -181,7 +181,7 @@ def _end_doomed(k: Kernel, p: Process, doomed: list[Process]) -> None:
             # no shared object.  Its pages are then seen by nobody, and no
             # thread outside d waits on a futex in them: no clear-child-tid
             # word needs clearing, and the space can be given back later.
-            dies = _space_dies(space)
+            dies = space is not None and space.users == 1 and not any(map(_OBJ, space.maps))  # _space_dies
             for t in d.threads:
                 if t.state is TERMINATED:
                     continue
