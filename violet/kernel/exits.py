@@ -164,6 +164,7 @@ def _end_doomed(k: Kernel, p: Process, doomed: list[Process]) -> None:
     emit = k.events.emit if k.events.active else None
     procs = k.procs
     current = k.current
+    object_maps = k.pool.object_maps  # 0: no space maps a shared object (_space_dies)
     dset = set(doomed)
     # Nothing is allocated per victim (a cascade that leaves objects behind
     # would set off the collector's full pass over the whole kernel): what
@@ -181,7 +182,7 @@ def _end_doomed(k: Kernel, p: Process, doomed: list[Process]) -> None:
             # no shared object.  Its pages are then seen by nobody, and no
             # thread outside d waits on a futex in them: no clear-child-tid
             # word needs clearing, and the space can be given back later.
-            dies = space is not None and space.users == 1 and not any(map(_OBJ, space.maps))  # _space_dies
+            dies = space is not None and space.users == 1 and not (object_maps and any(map(_OBJ, space.maps)))
             for t in d.threads:
                 if t.state is TERMINATED:
                     continue

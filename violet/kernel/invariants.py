@@ -21,7 +21,8 @@
 9. Every shared object (anonymous shared memory, a file's page cache) is
    held by exactly as many mappings as it counts (`users`); every page
    cache of the kernel is in use and registered (mm/pagecache.py), and its
-   dirty pages have frames.
+   dirty pages have frames; the pool's count of such mappings
+   (FramePool.object_maps) is their number.
 10. Memory budgets: each account's charge is the number of frames charged
     to it (FramePool.owner), every charged frame is in use, and no account
     is over its budget.
@@ -173,6 +174,9 @@ def violations(k: Kernel) -> list[str]:
             if m.obj is not None:
                 holders[id(m.obj)] += 1
                 objs[id(m.obj)] = m.obj
+    if sum(holders.values()) != k.pool.object_maps:
+        out.append(f"shared memory: the pool counts {k.pool.object_maps} mappings of shared objects, "
+                   f"the address spaces hold {sum(holders.values())}")
     registered = {id(c): c for c in pagecache.caches_of(k.pool)}
     for oid, obj in objs.items():
         if obj.users != holders[oid]:  # type: ignore[attr-defined]

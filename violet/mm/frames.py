@@ -107,6 +107,10 @@ class FramePool:
         # The account each charged frame is charged to (Account); only
         # frames made under a memory budget are here.
         self.owner: dict[int, Account] = {}
+        # Mappings of shared objects (shared memory, a file's pages) in
+        # every address space: SharedObject.hold and drop count them.  At 0
+        # no space maps one, and an exit need not look (kernel/exits.py).
+        self.object_maps = 0
         # Address spaces of ended processes whose frames, leaves and
         # mappings are given back later (kernel/exits.py): an exit cascade
         # ends thousands of processes in one step, and what no guest can

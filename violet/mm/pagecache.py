@@ -153,6 +153,7 @@ class PageCache(SharedObject):
 
     def drop(self) -> None:
         self.users -= 1
+        self.pool.object_maps -= 1
         if self.users > 0:
             return
         self.writeback()

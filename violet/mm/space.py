@@ -127,9 +127,11 @@ class SharedObject:
 
     def hold(self) -> None:
         self.users += 1
+        self.pool.object_maps += 1
 
     def drop(self) -> None:
         self.users -= 1
+        self.pool.object_maps -= 1
         if self.users == 0:
             for f in self.frames.values():
                 self.pool.put(f)
