@@ -231,12 +231,15 @@ class Process:
         descendants and the applications it launched (and theirs), depth
         first, a process before those that depend on it."""
         out = []
-        stack = list(reversed(self.launched)) + list(reversed(self.children))
+        stack = [*reversed(self.launched), *reversed(self.children)]
+        pop, push, add = stack.pop, stack.extend, out.append
         while stack:
-            p = stack.pop()
-            out.append(p)
-            stack.extend(reversed(p.launched))
-            stack.extend(reversed(p.children))
+            p = pop()
+            add(p)
+            if p.launched:  # most have none, and most have no children: no call then
+                push(reversed(p.launched))
+            if p.children:
+                push(reversed(p.children))
         return out
 
     def descendants(self) -> list[Process]:
