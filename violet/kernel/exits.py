@@ -120,7 +120,8 @@ def exit_process(k: Kernel, p: Process, wait_status: int, reason: str) -> None:
 
     # Every descendant goes first, in this same step, straight to REAPED.
     # The applications it launched end with it too (and theirs).
-    doomed = [d for d in reversed(p.dependents()) if d.state is not ProcState.REAPED]  # leaves first
+    reaped = ProcState.REAPED
+    doomed = [d for d in reversed(p.dependents()) if d.state is not reaped]  # leaves first
     if doomed:
         _end_doomed(k, p, doomed)
         k.events.emit("cascade", proc=p, killed=doomed)
