@@ -45,6 +45,9 @@ def test_a_script_whose_interpreter_is_missing_gets_127(tmp_path: Path) -> None:
     (["run", "--deny", "nonsense", "PROG"], "unknown right 'nonsense'"),
     (["cc", "missing.c", "-o", "out"], "cc: missing.c: no such file"),
     (["cc"], "usage: violet cc"),
+    (["run", "--timeout", "x", "PROG"], "argument --timeout: invalid float value: 'x'"),
+    (["run", "--no-such-option", "PROG"], "unrecognized arguments: --no-such-option"),
+    (["frob"], "invalid choice: 'frob'"),
 ])
 def test_a_mistake_gets_one_line_and_status_2(guest, args: list[str], says: str) -> None:
     done = _violet(*[str(guest("hello")) if a == "PROG" else a for a in args])

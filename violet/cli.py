@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import KernelBug, LoadError, UsageError
 
@@ -359,8 +360,15 @@ def cmd_syscalls(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake reported on one line like every other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="violet", description="Run static x86-64 Linux programs under Violet's kernel.")
+    ap = _Parser(prog="violet", description="Run static x86-64 Linux programs under Violet's kernel.")
     sub = ap.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a static program under Violet")

@@ -56,18 +56,22 @@ def print_stats(k: Kernel, out: IO[str]) -> None:
     """Per process: kind, user, how it ended, lifetime, syscalls, threads
     created, COW copies, and pages at exit (resident, shared, private) and
     at the peak; then the kernel's totals."""
-    out.write("pid   kind         user     status                       time    syscalls threads   cow"
+    shown = [p for p in k.history if p is not k.init]
+    width = max([28] + [len(_status(p)) for p in shown])  # the status whole: "terminated: ancestor 5 exited"
+    out.write(f"pid   kind         user     {'status':{width}s} time    syscalls threads   cow"
               "  resident   shared  private     peak\n")
-    for p in k.history:
-        if p is k.init:
-            continue
+    for p in shown:
         life = ((p.ended or 0) - p.started) if p.ended else 0.0
         usage = p.final_usage or (p.space.usage() if p.space is not None else {})
         out.write(
-            f"{p.pid:<5d} {p.kind.value:12s} {p.user.name[:8]:8s} {_status(p)[:28]:28s} {life:6.3f}s "
+            f"{p.pid:<5d} {p.kind.value:12s} {p.user.name[:8]:8s} {_status(p):{width}s} {life:6.3f}s "
             f"{sum(p.syscalls.values()):8d} {p.threads_created:7d} {usage.get('cow_copies', 0):5d} "
             f"{usage.get('resident', 0):9d} {usage.get('shared', 0):8d} {usage.get('private', 0):8d} "
             f"{max(p.peak_resident, usage.get('resident', 0)):8d}\n"
         )
-    out.write(f"kernel: {k.stats.syscalls} syscalls, {k.stats.switches} switches, {k.stats.preemptions} preemptions, "
-              f"peak frames {k.pool.peak}, frames in use {k.pool.in_use}\n")
+    out.write(f"kernel: {_count(k.stats.syscalls, 'syscall')}, {_count(k.stats.switches, 'switch')}, "
+              f"{_count(k.stats.preemptions, 'preemption')}, peak frames {k.pool.peak}, frames in use {k.pool.in_use}\n")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}es" if noun.endswith("ch") else f"{n} {noun}s"
