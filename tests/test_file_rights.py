@@ -293,3 +293,16 @@ def test_the_command_line_rules_combine_as_documented() -> None:
     assert carved.may(Right.FS_WRITE, "/out/x") and not carved.may(Right.FS_WRITE, "/out/keep/x")
     assert not from_options(["fs.write:/out"], ["fs.write:/"]).has(Right.FS_WRITE)
     assert from_options(["fs.read:/a/../b/./c/"], []).read_paths.allow == ("/b/c",)
+
+
+def test_writing_to_dev_null_needs_no_write_right(guest, tmp_path) -> None:
+    """`cmd > /dev/null` works under --deny fs.write (a shell script's
+    ordinary redirections); a real file stays refused."""
+    from test_busybox import _fetch
+
+    busybox = _fetch()
+    assert busybox is not None, "busybox-static is needed (apt-get download busybox-static)"
+    script = f"echo gone > /dev/null && echo null ok; echo x > {tmp_path}/file || echo file refused"
+    got = run_cli(busybox, ["sh", "-c", script], options=["--deny", "fs.write"])
+    assert got.out == "null ok\nfile refused\n", got.report
+    assert not (tmp_path / "file").exists()
