@@ -32,9 +32,9 @@ from ..mm.space import AddressSpace
 from ..syscalls.numbers import NAMES
 from ..syscalls.table import SYSCALLS, Syscall, load_all, name_of
 from ..trace.events import Events
-from . import exits, invariants
+from . import exits, invariants, timers
 from .perms import Permissions, Right, User
-from .signals import SIGKILL, SigState, default_action, deliver_pending, signal_name
+from .signals import SIGKILL, UNBLOCKABLE, SigState, default_action, deliver_pending, signal_name
 from .task import Block, Kind, NoReturn, Process, Thread, ThreadState
 
 EXIT_TIMEOUT = 124
@@ -43,6 +43,8 @@ MAX_PID = 4_194_304  # /proc/sys/kernel/pid_max on 64-bit Linux
 AUDIT_KEPT = 10_000  # permission denials kept as events in KernelStats.audit
 MAX_UNNAMED_REPORTED = 64  # syscall numbers without a Linux name, reported and counted one by one
 MAX_TASKS = 32_768  # live threads in one kernel (about 6 KiB of host memory each, and more)
+MAX_FILLS_KEPT = 16384  # remembered fills per address space (about 2 MB of host memory at most)
+HOOK_SWITCH_MAX_S = 0.002  # an engine run hands the CPU over in the hook for at most this long
 TIMERS_COMPACT_MIN = 4096  # timer-heap entries before stale ones are swept out (Kernel.push_timer)
 HOST_POLL_S = 0.005  # how often host descriptors guests wait on are polled while other threads run
 RECLAIM_BATCH = 16  # ended processes whose memory is given back between two slices (FramePool.pending; about 0.5 ms)
@@ -97,6 +99,7 @@ class _Timer:
     block: Block | None
     alarm: Process | None = None
     generation: int = 0
+    fire: Callable[[], None] | None = None  # a POSIX timer's expiry (kernel/timers.py)
 
     def __lt__(self, other: _Timer) -> bool:
         return self.deadline < other.deadline
@@ -180,6 +183,8 @@ class Kernel:
         self._timers_compact_at = TIMERS_COMPACT_MIN
         self.current: Thread | None = None  # the thread loaded in the CPU
         self._space: AddressSpace | None = None  # whose translations the TLB holds
+        self._fills: dict[int, tuple[int, int]] = {}  # _space's remembered read and fetch fills (_fill)
+        self._fill_caches: weakref.WeakKeyDictionary[AddressSpace, dict[int, tuple[int, int]]] = weakref.WeakKeyDictionary()
         self._deferred: tuple[Syscall, tuple[int, ...]] | None = None
         self._trap: int | None = None
         self._fault: tuple[int, int] | None = None
@@ -197,6 +202,10 @@ class Kernel:
         self._expired = False  # set by run()'s deadline timer, from its own host thread
         self._slice_owner: Thread | None = None  # whose time slice is running
         self._slice_began = 0.0
+        self._bounded = False  # the engine run under way has a deadline (see _switch_in_hook)
+        self._running: Thread | None = None  # the thread the engine runs now (see _switch_in_hook)
+        self._run_began = self._engine_began = 0.0
+        self.in_engine = False  # inside cpu.run (a syscall in the hook)
         self._yielded = False  # sched_yield: the current slice ends now
         self.on_view: Callable[[Kernel], None] | None = None
         self._view_requested = False
@@ -380,6 +389,8 @@ class Kernel:
         ids = (uid, uid, p.user.gid, p.user.gid)
         loaded = elf.load(p.space, image, argv, envp, ids, os.urandom(16), execfn)
         p.argv, p.envp, p.exe = argv, envp, path
+        if p.timers is not None:
+            timers.on_exec(self, p)
         ctx = Context(self.cpu)
         t.ctx.free()
         t.ctx = ctx
@@ -396,6 +407,18 @@ class Kernel:
     # The hooks -----------------------------------------------------------
 
     def _fill(self, vaddr: int, access: int) -> tuple[int, int] | None:
+        # Read and fetch translations are remembered per address space
+        # (`_fills`), so that the refills after each switch between two
+        # processes cost a dict lookup instead of a walk (4 to 6 us).  They
+        # stay valid until the space's translations change, which sets
+        # tlb_stale and drops them (_load_space); a write fill, which may
+        # install or copy the page, drops the page's.  Write fills are never
+        # remembered: they are where copy-on-write and dirty pages happen.
+        key = (vaddr & ~0xFFF) | (access & 3)
+        if access != cpu_mod.ACCESS_WRITE:
+            got = self._fills.get(key)
+            if got is not None:
+                return got
         space = self._space
         assert space is not None
         try:
@@ -405,7 +428,30 @@ class Kernel:
             self._fault_oom = True
         if got is None:
             self._fault = (vaddr, access)
+            return None
+        fills = self._fills
+        if access == cpu_mod.ACCESS_WRITE:
+            if fills:
+                page = key & ~3
+                fills.pop(page | (cpu_mod.ACCESS_READ & 3), None)
+                fills.pop(page | (cpu_mod.ACCESS_FETCH & 3), None)
+        elif len(fills) < MAX_FILLS_KEPT:
+            fills[key] = got
         return got
+
+    def _load_space(self, space: AddressSpace | None) -> None:
+        """Flush the engine's TLB: translations are now `space`'s (and the
+        remembered fills, dropped if its translations changed)."""
+        self.cpu.flush_tlb()
+        self._space = space
+        if space is None:
+            self._fills = {}
+            return
+        if space.tlb_stale:
+            space.tlb_stale = False
+            self._fills = self._fill_caches[space] = {}
+        else:
+            self._fills = self._fill_caches.setdefault(space, {})
 
     def _code_freed(self) -> None:
         self._code_stale = True
@@ -467,7 +513,7 @@ class Kernel:
             if tracing:
                 t.blocked_call = (entry, args)
                 self.events.syscall(t, entry, args, None, blk.reason)
-            if in_hook:
+            if in_hook and not self._switch_in_hook(t):
                 self.cpu.stop()
             return
         except NoReturn:
@@ -491,6 +537,94 @@ class Kernel:
                 self.cpu.stop()
 
     _fault_oom = False
+
+    def _switch_in_hook(self, t: Thread) -> bool:
+        """t has just blocked in the syscall hook.  When exactly one other
+        thread is ready and nothing else needs the run loop, load that one
+        now and let the engine go on with it, instead of stopping the engine
+        and starting it again through the loop (which, with a bounded slice,
+        also arms the watchdog: up to a few hundred us).  It is what the loop
+        would do: the same thread (the only runnable one), its blocked call
+        finished first, the same accounting.  A thread with a signal to take
+        or a cut call to restart is left to the loop (a handler's frame is
+        built with the thread loaded).  In a bounded run the incoming thread
+        runs under the deadline already armed (at most the rest of t's
+        slice, never longer than the loop would give it); an unbounded run
+        goes on only while that thread is the only runnable one, as the
+        loop's would.  False: stop the engine as usual.
+
+        The hook runs before the engine steps past the syscall instruction
+        (it adds the instruction's length, 2, to RIP afterwards), so t is
+        saved with RIP past the instruction, and the incoming thread is
+        loaded 2 bytes short of where it resumes."""
+        if self._timers or self._code_stale or self.events.active:
+            return False
+        if self.interrupted is not None or self._view_requested or self._expired or self._terminal_signals:
+            return False
+        runq = self.runq
+        if len(runq) != 1:
+            return False
+        b = runq[0]
+        now = time.perf_counter()
+        # The loop's own work (host descriptors, deadlines) waits no longer.
+        # CPU-time timers are ticked by the loop, per slice (kernel/timers.py).
+        if b is t or now - self._engine_began > HOOK_SWITCH_MAX_S or b.process.timers is not None \
+                or t.process.timers is not None:
+            return False
+        if not b.alive or b.state is not ThreadState.RUNNABLE:
+            return False
+        space = b.process.space
+        mine = t.process.space
+        if space is None or mine is None:
+            return False
+        cpu = self.cpu
+        rip = cpu.read(cpu_mod.RIP)
+        try:
+            if mine.read(rip, 2) != b"\x0f\x05":  # a prefixed syscall is longer: leave it to the loop
+                return False
+        except SyscallError:
+            return False
+        if b.block is not None and not self._resume_blocked(b):
+            return False
+        sig = b.process.sig
+        if b.interrupted >= 0 or (sig is not None and (b.sig_pending | sig.pending) & ~(b.sigmask & ~UNBLOCKABLE)):
+            # A handler's frame is built with b loaded (signals.setup_frame
+            # switches the CPU to it), and a cut call restarts: the loop's work.
+            return False
+        deliver_pending(self, b)  # nothing to deliver: gives back a mask a wait swapped, if any
+        if not b.alive or b.state is not ThreadState.RUNNABLE or b.block is not None or not t.alive:
+            return False
+        if self._code_stale:  # its call wrote code the engine translated: flushed by the loop
+            return False
+        if self.current is not t:
+            raise KernelBug("the CPU changed hands while a thread blocked in the syscall hook")
+        if not self._bounded and len(runq) != 1:
+            return False  # its call woke another thread: an unbounded run would starve it
+        # t's part of the engine run ends here (the rest of _run_slice's tail
+        # does nothing for a thread that blocked).
+        ran = now - self._run_began
+        t.cpu_time += ran
+        t.vruntime += ran * 10 / t.priority
+        p = t.process
+        if p.alive:
+            p.peak_resident = max(p.peak_resident, mine.resident())
+        cpu.save(t.ctx)
+        t.ctx.write(cpu_mod.RIP, rip + 2)
+        ctx = b.ctx
+        resume = ctx.read(cpu_mod.RIP)
+        ctx.write(cpu_mod.RIP, resume - 2)
+        cpu.restore(ctx)
+        ctx.write(cpu_mod.RIP, resume)  # valid again, though unused while b is loaded
+        self.current = b
+        if space is not self._space or space.tlb_stale:
+            self._load_space(space)
+        self.stats.switches += 1
+        self.stats.slices += 1
+        self._running, self._run_began = b, now
+        self._slice_owner, self._slice_began = b, now
+        if b.vruntime > self._min_vruntime:
+            self._min_vruntime = b.vruntime
+        return True
 
     def kernel_bug(self, t: Thread, where: str, exc: BaseException) -> None:
         """A handler raised something other than SyscallError: a kernel bug.
@@ -560,7 +694,8 @@ class Kernel:
         for key in blk.keys:
             if isinstance(key, tuple):  # the keys wake_key is called with
                 self._waiters.setdefault(key, set()).add(t)
-        self.events.emit("block", thread=t, reason=blk.reason)
+        if self.events.active:
+            self.events.emit("block", thread=t, reason=blk.reason)
 
     def wake(self, t: Thread) -> None:
         """Make a blocked thread runnable; its Block.retry runs before it does."""
@@ -628,6 +763,9 @@ class Kernel:
             tm = heapq.heappop(self._timers)
             if tm.alarm is not None:
                 self._ring(tm)
+                continue
+            if tm.fire is not None:
+                tm.fire()
                 continue
             t = tm.thread
             assert t is not None
@@ -848,10 +986,7 @@ class Kernel:
             self.stats.switches += 1
         space = t.process.space
         if space is not self._space or (space is not None and space.tlb_stale):
-            self.cpu.flush_tlb()
-            self._space = space
-            if space is not None:
-                space.tlb_stale = False
+            self._load_space(space)
         if self._code_stale:
             self.cpu.flush_code()
             self._code_stale = False
@@ -877,17 +1012,35 @@ class Kernel:
         if self._timers:
             left = int((self._timers[0].deadline - time.monotonic()) * 1e6)
             timeout = max(50, min(timeout, left))
+        if t.process.timers is not None:  # CPU-time timers end the slice when they expire
+            left = timers.cpu_left_us(self, t)
+            timeout = min(timeout, left) if timeout and left else timeout or left
         self.stats.slices += 1
         begun = time.perf_counter()
+        # The run may hand the CPU over inside the hook (_switch_in_hook),
+        # which moves _running and _run_began on; `_bounded`: a deadline
+        # will stop it.
+        self._bounded = bool(timeout)
+        self._running, self._run_began = t, begun
+        self._engine_began = begun
+        self.in_engine = True  # CPU clocks read inside the run count it (kernel/timers.py)
         try:
             err = self.cpu.run(self.cpu.read(cpu_mod.RIP), timeout)
         except Exception as exc:  # raised by a hook: a kernel bug
-            t.cpu_time += time.perf_counter() - begun
+            self.in_engine = False
+            t = self._running
+            t.cpu_time += time.perf_counter() - self._run_began
             self._deferred = None
             self.kernel_bug(t, "the MMU or syscall hook", exc)
             return
-        ran = time.perf_counter() - begun
+        self.in_engine = False
+        if self._running is not t:
+            t = self._running
+            full = self.slice_us * t.priority // 10
+        ran = time.perf_counter() - self._run_began
         t.cpu_time += ran
+        if t.process.timers is not None:
+            timers.tick(self, t)
         t.vruntime += ran * 10 / t.priority
         if self.events.active:
             self.events.emit("slice", thread=t, seconds=ran)
@@ -928,7 +1081,8 @@ class Kernel:
         from unicorn import unicorn_const as uc
 
         if err == uc.UC_ERR_INSN_INVALID:
-            self.crash(t, 4, "illegal instruction", None)
+            # ILL_ILLOPN, si_addr the instruction, as Linux's do_invalid_op
+            self.fault_signal(t, 4, "illegal instruction", self.get_reg(t, cpu_mod.RIP), 2)
             return
         fault = self._fault
         self._fault = None
@@ -941,9 +1095,16 @@ class Kernel:
             self.say(f"violet: {t.process.name}[{t.process.pid}]: out of memory (budget or physical), killed")
             exits.kill_process(self, t.process, SIGKILL, "out of memory")
             return
+        space = t.process.space
+        # A file mapping's page past the file's end (AddressSpace.fault).
+        bus = space is not None and space.bus_fault is not None and space.bus_fault == addr & ~0xFFF
+        if space is not None:
+            space.bus_fault = None
         addr = self._access_address(t, addr, access)
         verb = {cpu_mod.ACCESS_READ: "read from", cpu_mod.ACCESS_WRITE: "write to", cpu_mod.ACCESS_FETCH: "execute at"}
-        space = t.process.space
+        if bus:
+            self.fault_signal(t, 7, f"{verb.get(access, 'access to')} {addr:#x}, past the end of the mapped file", addr)
+            return
         mapped = space is not None and space.find(addr) is not None
         where = "protected" if mapped else "unmapped"
         self.fault_signal(t, 11, f"{verb.get(access, 'access to')} {where} address {addr:#x}", addr)
@@ -954,14 +1115,19 @@ class Kernel:
                  14: (11, "page fault"), 16: (8, "floating-point error"), 17: (7, "alignment check"),
                  19: (8, "SIMD floating-point error")}
         sig, what = table.get(intno, (11, f"CPU exception {intno}"))
-        self.fault_signal(t, sig, what, None)
+        # si_code and si_addr as Linux's traps give them: the faulting
+        # instruction for a divide error (FPE_INTDIV) and an invalid opcode
+        # (ILL_ILLOPN); a breakpoint or a general protection fault is SI_KERNEL.
+        code = {0: 1, 6: 2, 17: 1}.get(intno)  # FPE_INTDIV, ILL_ILLOPN, BUS_ADRALN
+        addr = self.get_reg(t, cpu_mod.RIP) if code is not None else None
+        self.fault_signal(t, sig, what, addr, code)
 
-    def fault_signal(self, t: Thread, sig: int, what: str, addr: int | None) -> None:
+    def fault_signal(self, t: Thread, sig: int, what: str, addr: int | None, code: int | None = None) -> None:
         """A synchronous fault: deliver `sig` to t (a handler may catch it);
         if it is fatal, report the crash."""
         from .signals import send_fault
 
-        if not send_fault(self, t, sig, addr, what):
+        if not send_fault(self, t, sig, addr, what, code):
             self.crash(t, sig, what, addr)
 
     def crash(self, t: Thread, sig: int, what: str, addr: int | None) -> None:
@@ -1159,6 +1325,7 @@ class Kernel:
             if p.alive and p is not self.init:
                 exits.kill_process(self, p, SIGKILL, "kernel closed")
         self.pool.reclaim()
+        self.vfs.close()  # a private /dev/shm goes (fs/vfs.py)
 
     def __enter__(self) -> Kernel:
         return self
