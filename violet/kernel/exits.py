@@ -82,14 +82,7 @@ def terminate_thread(k: Kernel, t: Thread, reason: str, unseen: bool = False) ->
 
         walk_robust_list(k, t)
     if t.clear_child_tid and p.space is not None and not unseen:
-        try:
-            p.space.write_u32(t.clear_child_tid, 0)
-        except SyscallError:
-            pass
-        else:
-            from ..syscalls.futex import futex_wake_addr
-
-            futex_wake_addr(k, p, t.clear_child_tid, 1 << 30)
+        _clear_child_tid(k, p, t)
     t.ctx.free()
     k.events.emit("thread_exit", thread=t, reason=reason)
 
