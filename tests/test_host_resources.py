@@ -167,7 +167,11 @@ def test_open_directories_are_read_from_the_host_not_held_whole(guest, tmp_path)
     assert run_native(guest("dir_fds"), [str(big), "100"]).out == line + "\n"
     proc, peak_kib = _violet_with_peak(["--timeout", "50", str(guest("dir_fds")), str(big), "100"])
     assert proc.stdout.decode() == line + "\n", proc.stderr.decode(errors="replace")
-    assert peak_kib < 200 * 1024, peak_kib
+    # Against the same run with one descriptor: the host's state (seen in
+    # the full suite) can add to Violet's peak, but not per descriptor held.
+    one, base_kib = _violet_with_peak(["--timeout", "50", str(guest("dir_fds")), str(big), "1"])
+    assert one.returncode == 0, one.stderr.decode(errors="replace")
+    assert peak_kib - base_kib < 64 * 1024, (peak_kib, base_kib)
 
 
 def test_ended_processes_keep_only_what_the_history_shows(guest) -> None:
