@@ -42,6 +42,11 @@ def test_proc_launch_is_not_held_unless_granted(guest):
     assert r.out == ("launch right: yes\nhello from a launched application (kind 1)\nlaunch: ok\n"), r.report
 
 
+def test_launching_runs_a_program_so_it_needs_proc_exec_too(guest):
+    r = run_cli(guest("hard_launch"), ["rights"], options=["--allow", "proc.launch", "--deny", "proc.exec"])
+    assert (r.status, r.out) == (0, "launch right: yes\nlaunch: EPERM\n"), r.report
+
+
 def test_unknown_right_to_allow_is_a_usage_error(guest):
     r = run_cli(guest("hard_launch"), ["rights"], options=["--allow", "proc.everything"])
     assert r.status == 2 and "unknown right" in r.report, r.report

@@ -77,6 +77,9 @@ def sys_violet_launch(k: Kernel, t: Thread, path: int, argv: int, *_: int) -> in
     from .fileio import _strings
 
     k.require(t, Right.LAUNCH, "launch an application")
+    # It runs a program, as execve does: a process that gave up proc.exec
+    # may not start one this way either.
+    k.require(t, Right.EXEC, "launch an application without proc.exec")
     # The new application counts against the launcher's process budgets
     # (and the kernel's thread limit) as a fork would, and ends with it.
     if len(k.threads) >= k.max_tasks:
