@@ -19,7 +19,6 @@ import os
 import select
 import socket
 import stat
-import struct
 import termios
 import weakref
 from collections import Counter
@@ -38,7 +37,6 @@ TERMIOS_SIZE, WINSIZE_SIZE = 36, 8  # struct termios (the kernel's), struct wins
 # request -> bytes the guest gives (a "set") or gets (a "get")
 TTY_SETS = {TCSETS: TERMIOS_SIZE, TCSETSW: TERMIOS_SIZE, TCSETSF: TERMIOS_SIZE, TIOCSWINSZ: WINSIZE_SIZE}
 TTY_GETS = {TCGETS: TERMIOS_SIZE, TIOCGWINSZ: WINSIZE_SIZE, FIONREAD: 4}
-TTY_VALUES = (TCSBRK, TCXONC, TCFLSH)  # the argument is a number, not a pointer
 MAX_FDS = 1024
 _first = operator.itemgetter(0)  # the file of a descriptor table's entry (file, cloexec)
 
@@ -75,7 +73,8 @@ class OpenFile:
 
     def ioctl(self, req: int, arg: bytes | int) -> bytes | int:
         """A device request: `arg` is what the guest passed (the structure's
-        bytes for TTY_SETS, the number for TTY_VALUES, else the address).
+        bytes for TTY_SETS, else the argument as given: a number for TCSBRK,
+        TCXONC and TCFLSH, an address for the rest).
         Returns the bytes to copy out (TTY_GETS) or the result."""
         raise SyscallError(errno.ENOTTY)
 

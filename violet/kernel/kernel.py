@@ -1235,19 +1235,22 @@ class Kernel:
         self.cpu.stop()
         self.poke()
 
+    def _terminal_owner(self) -> Process | None:
+        """The application `spawn` started, whose session the terminal is
+        (None once it has ended)."""
+        return next((p for p in self._spawned if p.alive), None)
+
     def terminal_session(self) -> int | None:
-        """The session the terminal belongs to: that of the application
-        `spawn` started (None once it has ended)."""
-        first = next((p for p in self._spawned if p.alive), None)
-        return first.sid if first is not None else None
+        owner = self._terminal_owner()
+        return owner.sid if owner is not None else None
 
     def foreground_pgrp(self) -> int | None:
         """The terminal's foreground group: the one a guest set with
-        tcsetpgrp, else the group of the application `spawn` started."""
+        tcsetpgrp, else the owner's group."""
         if self.terminal_pgrp is not None:
             return self.terminal_pgrp
-        first = next((p for p in self._spawned if p.alive), None)
-        return first.pgid if first is not None else None
+        owner = self._terminal_owner()
+        return owner.pgid if owner is not None else None
 
     def _signal_foreground(self, signo: int) -> None:
         from .signals import SI_KERNEL, Info, send_process

@@ -16,12 +16,12 @@ import time
 from typing import TYPE_CHECKING
 
 from ..errors import LoadError, SyscallError
+from ..fs import files as files_mod
+from ..fs import procfs
 from ..fs.files import (
     O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_TRUNC,
     O_WRONLY, OpenFile, WouldBlock,
 )
-from ..fs import files as files_mod
-from ..fs import procfs
 from ..fs.hostfile import HostFile
 from ..fs.pipe import Pipe, PipeEnd
 from ..kernel import exits
@@ -995,18 +995,12 @@ def sys_mknodat(k: Kernel, t: Thread, dirfd: int, addr: int, mode: int, dev: int
 
 @syscall("rename", "file")
 def sys_rename(k: Kernel, t: Thread, a: int, b: int, *_: int) -> int:
-    _modify(k, t, "rename a file")
-    old, new = _path(k, t, AT_FDCWD, a, False), _path(k, t, AT_FDCWD, b, False)
-    _move(k, t, old, new, "rename a file")
-    return _host_call(os.rename, old, new)
+    return sys_renameat2(k, t, AT_FDCWD, a, AT_FDCWD, b, 0)
 
 
 @syscall("renameat", "file")
 def sys_renameat(k: Kernel, t: Thread, da: int, a: int, db: int, b: int, *_: int) -> int:
-    _modify(k, t, "rename a file")
-    old, new = _path(k, t, da, a, False), _path(k, t, db, b, False)
-    _move(k, t, old, new, "rename a file")
-    return _host_call(os.rename, old, new)
+    return sys_renameat2(k, t, da, a, db, b, 0)
 
 
 RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
